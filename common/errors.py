@@ -1,0 +1,123 @@
+"""Domain errors and their one mapping onto HTTP (DESIGN.md §6.3, §6.6).
+
+Services raise ``ApiError`` subclasses; nothing else in the apps builds error responses. Every
+error body is ``{"error": <stable code>, "message": <human text>}``; no stack trace ever leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("cardcoop.errors")
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "The request is not valid."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 details: Any = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.code = code or self.code
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class InvalidRequest(ApiError):
+    code = "invalid_request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+    message = "Authentication is required."
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+    message = "This is not allowed."
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+class Gone(ApiError):
+    status = 410
+    code = "gone"
+    message = "This is no longer valid."
+
+
+class TooManyRequests(ApiError):
+    status = 429
+    code = "too_many_requests"
+    message = "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "service_unavailable"
+    message = "A service this request needs is unavailable; try again later."
+
+
+def error_response(error: ApiError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    if isinstance(error, TooManyRequests) and error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="card.coop"'
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        code = {
+            404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+            415: "unsupported_media_type", 429: "too_many_requests",
+        }.get(error.code or 500, "http_error")
+        response = jsonify({"error": code, "message": error.description or error.name})
+        response.status_code = error.code or 500
+        if error.code == 429:
+            retry = getattr(error, "retry_after", None)
+            if retry:
+                response.headers["Retry-After"] = str(int(retry))
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # Logged with the type only: a message may quote user input.
+        log.exception("unhandled %s", type(error).__name__)
+        response = jsonify({"error": "server_error", "message": "Something went wrong on our side."})
+        response.status_code = 500
+        return response

@@ -1,0 +1,126 @@
+"""Transactional outbox (DESIGN.md §3): a notification is a row written in the same transaction
+as the event that causes it; a worker delivers due rows with retries and backoff. If Novu or the
+mail server is down nothing is lost, and nothing is sent for an event that was rolled back."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from common.db import JsonDocument, utcnow
+from common.notify import (DeliveryError, Notification, NotificationKind, Notifier,
+                           PermanentDeliveryError)
+
+log = logging.getLogger("cardcoop.outbox")
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class OutboxColumns:
+    """Columns of an app's outbox table; each app maps it onto its own ``<app>_outbox``."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))
+    to_email: Mapped[str] = mapped_column(String(254))
+    subscriber_id: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(8), default="ru")
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    def notification(self) -> Notification:
+        return Notification(kind=NotificationKind(self.kind), to_email=self.to_email,
+                            subscriber_id=self.subscriber_id, payload=dict(self.payload),
+                            locale=self.locale)
+
+
+def enqueue(session: Session, model: type[OutboxColumns], notification: Notification,
+            channels: list[str]) -> None:
+    """Add one row per channel to the caller's transaction (committed with the event)."""
+    for channel in channels:
+        session.add(model(channel=channel, kind=str(notification.kind),  # type: ignore[call-arg]
+                          to_email=notification.to_email,
+                          subscriber_id=notification.subscriber_id,
+                          locale=notification.locale, payload=dict(notification.payload)))
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential from 5 s, capped at an hour, with jitter so that retries don't stampede."""
+    base = min(timedelta(seconds=5 * 2 ** (attempts - 1)), MAX_BACKOFF)
+    return base * random.uniform(0.8, 1.2)
+
+
+def deliver_due(session: Session, model: type[OutboxColumns], notifiers: Mapping[str, Notifier],
+                *, max_attempts: int, batch: int = 20, now: datetime | None = None
+                ) -> DeliveryReport:
+    """Deliver one batch of due rows and commit. ``SKIP LOCKED`` lets several workers share
+    the table on PostgreSQL without sending anything twice; SQLite ignores it (one writer)."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(model)
+        .where(model.status == PENDING, model.next_attempt_at <= now)
+        .order_by(model.id).limit(batch).with_for_update(skip_locked=True)
+    ).all()
+    report = DeliveryReport()
+    for row in rows:
+        _deliver_one(row, notifiers.get(row.channel), max_attempts, now, report,
+                     key=f"{model.__tablename__}-{row.id}")  # type: ignore[attr-defined]
+    session.commit()
+    return report
+
+
+def _deliver_one(row: OutboxColumns, notifier: Notifier | None, max_attempts: int,
+                 now: datetime, report: DeliveryReport, key: str) -> None:
+    row.attempts += 1
+    try:
+        if notifier is None:
+            raise PermanentDeliveryError(f"no notifier configured for channel {row.channel!r}")
+        notifier.deliver(row.notification(), idempotency_key=key)
+    except PermanentDeliveryError as exc:
+        _fail(row, str(exc), report, permanent=True, max_attempts=max_attempts, now=now)
+    except DeliveryError as exc:
+        _fail(row, str(exc), report, permanent=False, max_attempts=max_attempts, now=now)
+    except Exception as exc:  # an adapter bug must not stop the queue
+        log.exception("outbox %s: unexpected %s", key, type(exc).__name__)
+        _fail(row, type(exc).__name__, report, permanent=False, max_attempts=max_attempts,
+              now=now)
+    else:
+        row.status, row.sent_at, row.last_error = SENT, now, None
+        # Delivered: the payload (a code, an IP) has done its job and is not kept.
+        row.payload = {}
+        report.sent += 1
+        log.info("outbox %s: %s sent via %s", key, row.kind, row.channel)
+
+
+def _fail(row: OutboxColumns, error: str, report: DeliveryReport, *, permanent: bool,
+          max_attempts: int, now: datetime) -> None:
+    row.last_error = error[:500]
+    if permanent or row.attempts >= max_attempts:
+        row.status = DEAD
+        report.dead += 1
+        log.warning("outbox %s via %s: gave up after %d attempts", row.kind, row.channel,
+                    row.attempts)
+    else:
+        row.next_attempt_at = now + backoff(row.attempts)
+        report.retried += 1
+        log.info("outbox %s via %s: retry %d later", row.kind, row.channel, row.attempts)

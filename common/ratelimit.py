@@ -1,0 +1,51 @@
+"""Rate limits with Flask-Limiter: per client IP and per account on credential endpoints.
+
+Counters live in Redis when CARDCOOP_REDIS_URL is set (shared by every worker process) and in
+process memory otherwise (the embedded default, one process per app).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Flask, request
+from flask_limiter import Limiter
+
+from common.security import client_info
+from common.settings import Settings
+
+
+def account_key() -> str:
+    """The account a request is about: the email in the body, else the token it carries.
+    Hashed so that the limiter's storage never holds an address or a token."""
+    data = request.get_json(silent=True) if request.is_json else None
+    subject = ""
+    if isinstance(data, dict):
+        value = data.get("email") or data.get("refreshToken")
+        if isinstance(value, str):
+            subject = value.strip().lower()
+    if not subject:
+        subject = request.headers.get("Authorization", "")
+    if not subject:
+        return "ip:" + client_info().ip
+    return "acct:" + hashlib.sha256(subject.encode()).hexdigest()[:32]
+
+
+def ip_key() -> str:
+    return client_info().ip
+
+
+def make_limiter(app: Flask, settings: Settings, *, prefix: str) -> Limiter:
+    limiter = Limiter(
+        key_func=ip_key, app=app, enabled=settings.ratelimit_enabled,
+        storage_uri=settings.redis_url or "memory://",
+        strategy="moving-window", headers_enabled=True, key_prefix=prefix,
+        # If Redis goes away, limits keep working per process rather than failing requests.
+        in_memory_fallback_enabled=True, swallow_errors=True)
+    return limiter
+
+
+def limit_blueprint(limiter: Limiter, bp: Blueprint, settings: Settings) -> None:
+    """Each endpoint of ``bp`` gets its own per-IP and per-account budget."""
+    limiter.limit(settings.ratelimit_per_ip, key_func=ip_key)(bp)
+    limiter.limit(settings.ratelimit_per_account, key_func=account_key)(bp)

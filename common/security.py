@@ -1,0 +1,52 @@
+"""Security headers on every response and the client's address (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Strict by default; a page that must be framed (the consent page, later) sets its own
+# frame-ancestors through ``response.headers`` before this runs, and it is kept.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+def init_security_headers(app: Flask, *, https: bool, trusted_proxies: int) -> None:
+    if trusted_proxies:
+        # Only behind a proxy we run: otherwise X-Forwarded-For is the client's to forge.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=trusted_proxies, x_host=trusted_proxies)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if https:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if request.path.startswith(("/auth/", "/card", "/.well-known/")) or \
+                response.mimetype == "application/json":
+            # Tokens and ciphertext must not sit in shared or browser caches.
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who is on the other end of a request, as far as the network tells: for sessions,
+    audit events and security notifications. Services take this instead of ``request``."""
+
+    ip: str
+    user_agent: str
+
+
+def client_info() -> ClientInfo:
+    return ClientInfo(ip=request.remote_addr or "unknown",
+                      user_agent=(request.user_agent.string or "")[:300])

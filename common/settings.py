@@ -1,0 +1,140 @@
+"""One typed settings object for all three apps, read from ``CARDCOOP_*`` variables.
+
+Validated at start-up: a bad value stops the process with a message that names the variable
+(DESIGN.md §6.2). Tests build ``Settings(...)`` explicitly instead of touching the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CARDCOOP_"
+DEFAULT_INSTANCE = Path("instance")
+
+
+class SettingsError(RuntimeError):
+    """Raised at start-up when a CARDCOOP_* variable is missing or wrong."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    env: Literal["development", "production", "test"] = "development"
+    instance_path: Path = DEFAULT_INSTANCE
+
+    database_url: str = ""  # empty: a SQLite file under instance_path
+    redis_url: str | None = None
+    secret_key: str | None = Field(default=None, min_length=32, repr=False)
+
+    idp_url: str = "http://127.0.0.1:8000"
+    portal_url: str = "http://127.0.0.1:8001"
+    business_url: str = "http://127.0.0.1:8002"
+
+    # Notifications: neither SMTP nor Novu configured -> the development mailbox.
+    smtp_url: str | None = None
+    smtp_sender: str = "card.coop <no-reply@card.coop>"
+    novu_api_url: str | None = None
+    novu_secret_key: str | None = Field(default=None, repr=False)
+    dev_mailbox: bool | None = None  # None: on when no real channel is configured
+
+    # PROTOCOL.md §2: PBKDF2 iterations handed to new accounts (OWASP 2023; floor 100000).
+    kdf_iterations: int = Field(default=600_000, ge=100_000, le=10_000_000)
+    # Argon2id cost for the hashKey verifier; PROTOCOL.md §2 sets the floor.
+    argon2_memory_kib: int = Field(default=19_456, ge=19_456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    access_token_ttl: int = Field(default=900, ge=60, le=900)  # seconds; issue #2: ≤ 15 min
+    refresh_token_ttl: int = Field(default=30 * 86_400, ge=3_600)
+
+    # Email codes (issue #2): 6 digits, 15 min, 5 wrong tries, resend throttled.
+    code_ttl: int = Field(default=900, ge=60)
+    code_max_attempts: int = Field(default=5, ge=1)
+    code_resend_interval: int = Field(default=60, ge=0)
+    code_max_sends: int = Field(default=5, ge=1)
+
+    # Lockout: this many failed logins for one email within the window lock it for a while.
+    lockout_threshold: int = Field(default=10, ge=1)
+    lockout_window: int = Field(default=900, ge=1)
+    lockout_duration: int = Field(default=900, ge=1)
+
+    # Rate limits, in Flask-Limiter notation, per client IP and per account (email or session).
+    # Far above what a person does, low enough to make guessing pointless.
+    ratelimit_enabled: bool = True
+    ratelimit_per_ip: str = "120/minute;2000/hour"
+    ratelimit_per_account: str = "30/minute;300/hour"
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    trusted_proxies: int = Field(default=0, ge=0)  # X-Forwarded-For hops to trust
+
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    worker_poll_interval: float = Field(default=1.0, gt=0)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in {"smtp", "smtps", "smtp+starttls"}:
+            raise ValueError("must look like smtp://host:port (or smtps://, smtp+starttls://)")
+        return value or None
+
+    @field_validator("idp_url", "portal_url", "business_url", "novu_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _novu_pair(self) -> Settings:
+        if bool(self.novu_api_url) != bool(self.novu_secret_key):
+            raise ValueError("CARDCOOP_NOVU_API_URL and CARDCOOP_NOVU_SECRET_KEY go together")
+        if self.env == "production" and not self.secret_key:
+            raise ValueError("CARDCOOP_SECRET_KEY is required in production")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            # postgresql:// means psycopg 3 here (SQLAlchemy would pick psycopg2).
+            if self.database_url.startswith("postgresql://"):
+                return "postgresql+psycopg://" + self.database_url.removeprefix("postgresql://")
+            return self.database_url
+        return f"sqlite:///{(self.instance_path / 'cardcoop.sqlite3').resolve()}"
+
+    @property
+    def uses_dev_mailbox(self) -> bool:
+        if self.dev_mailbox is not None:
+            return self.dev_mailbox
+        return not (self.smtp_url or self.novu_api_url)
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; in development one is generated once and kept under instance/."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ENV_PREFIX + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else ""
+            lines.append(f"{name or 'settings'}: {err['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,63 @@
+"""id.card.coop: the zero-knowledge vault and authorization server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from common.app import create_base_app
+from common.openapi import make_blueprint as make_openapi_blueprint
+from common.ratelimit import limit_blueprint, make_limiter
+from common.settings import Settings
+
+API_DESCRIPTION = (
+    "id.card.coop keeps members' cards as ciphertext only. Keys are derived in the browser "
+    "(protocol v1, PROTOCOL.md); the server sees hashKey, never the password.")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    app, settings = create_base_app("idp", settings, public_url_field="idp_url",
+                                    cookie_name="idp_session", root=Path(__file__).parent)
+    init_models(app)
+    init_services(app, settings)
+    init_blueprints(app, settings)
+    init_cli(app)
+    return app
+
+
+def init_models(app: Flask) -> None:
+    from common.db import db
+    from idp import models  # noqa: F401  (registers the tables with the metadata)
+
+    Migrate(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+
+
+def init_services(app: Flask, settings: Settings) -> None:
+    from idp.services import init_services as init
+
+    init(app, settings)
+
+
+def init_blueprints(app: Flask, settings: Settings) -> None:
+    from idp import devmail, wellknown
+    from idp.auth import views as auth_views
+
+    limiter = make_limiter(app, settings, prefix="idp")
+    app.extensions["idp_limiter"] = limiter
+    auth = auth_views.make_blueprint()
+    limit_blueprint(limiter, auth, settings)
+    app.register_blueprint(auth)
+    app.register_blueprint(wellknown.make_blueprint())
+    app.register_blueprint(make_openapi_blueprint(
+        title="id.card.coop API", version="0.1.0", description=API_DESCRIPTION))
+    if settings.uses_dev_mailbox:
+        app.register_blueprint(devmail.make_blueprint())
+
+
+def init_cli(app: Flask) -> None:
+    from idp.cli import keys_cli, worker_command
+
+    app.cli.add_command(worker_command)
+    app.cli.add_command(keys_cli)

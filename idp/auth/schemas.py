@@ -1,0 +1,100 @@
+"""Request and response bodies of /auth/* and /privacy-policy. Field names on the wire follow the
+specification exactly (``hashKey``, ``serverSalt``, ``accessToken``...); Python uses snake_case."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, Strict
+
+from common.api import Schema
+
+Email = Annotated[str, Field(min_length=3, max_length=254, examples=["member@example.com"])]
+HashKey = Annotated[str, Field(alias="hashKey", pattern=r"^[A-Za-z0-9_-]{43}$",
+                               description="b64u(hash_key), PROTOCOL.md §2 (43 characters)")]
+AttemptId = Annotated[uuid.UUID, Strict(False),
+                      Field(description="The `uuid` returned by the initiate step")]
+OpaqueToken = Annotated[str, Field(min_length=20, max_length=200)]
+
+
+class Kdf(Schema):
+    type: Literal["pbkdf2-sha256"] = "pbkdf2-sha256"
+    iterations: int
+
+
+class InitiateRegistrationIn(Schema):
+    email: Email
+    privacy_accepted: bool = Field(description="Must be true: the member accepted the policy")
+
+
+class AttemptOut(Schema):
+    uuid: uuid.UUID
+    server_salt: str = Field(alias="serverSalt", description="16 bytes, base64url")
+    kdf: Kdf
+
+
+class VerifyEmailIn(Schema):
+    email: Email
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code from the email")
+    uuid: AttemptId
+
+
+class VerifyEmailOut(Schema):
+    verified: bool
+
+
+class ResendCodeIn(Schema):
+    email: Email
+    uuid: AttemptId
+
+
+class ResendCodeOut(Schema):
+    sent: bool
+    retry_after: int = Field(alias="retryAfter", description="Seconds before another resend")
+
+
+class CompleteIn(Schema):
+    email: Email
+    hash_key: HashKey
+    uuid: AttemptId
+
+
+class InitiateLoginIn(Schema):
+    email: Email
+
+
+class TokensOut(Schema):
+    access_token: str = Field(alias="accessToken")
+    refresh_token: str = Field(alias="refreshToken")
+    expires_in: int = Field(alias="expiresIn", description="Access token lifetime, seconds")
+    token_type: Literal["Bearer"] = Field(default="Bearer", alias="tokenType")
+
+
+class RefreshIn(Schema):
+    refresh_token: OpaqueToken = Field(alias="refreshToken")
+
+
+class SessionOut(Schema):
+    id: uuid.UUID
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_used_at: datetime
+    current: bool
+
+
+class SessionsOut(Schema):
+    sessions: list[SessionOut]
+
+
+class PolicyText(Schema):
+    ru: str
+    en: str
+
+
+class PrivacyPolicyOut(Schema):
+    version: str
+    effective_date: date
+    text: PolicyText

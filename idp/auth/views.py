@@ -1,0 +1,118 @@
+"""/auth/* and /privacy-policy: thin views over the registration, login and session services."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint
+
+from common.api import endpoint
+from common.security import client_info
+from idp import privacy
+from idp.auth import login, registration, sessions
+from idp.auth.bearer import current_session
+from idp.auth.emails import normalize_email
+from idp.auth.schemas import (AttemptOut, CompleteIn, InitiateLoginIn, InitiateRegistrationIn,
+                              Kdf, PolicyText, PrivacyPolicyOut, RefreshIn, ResendCodeIn,
+                              ResendCodeOut, SessionOut, SessionsOut, TokensOut, VerifyEmailIn,
+                              VerifyEmailOut)
+from idp.services import services
+
+TAG = ("auth",)
+
+
+def _tokens(tokens: sessions.Tokens) -> TokensOut:
+    return TokensOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
+                     expires_in=tokens.expires_in)
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("auth", __name__)
+
+    @bp.post("/auth/initiate-registration")
+    @endpoint(summary="Start a registration", tags=TAG, body=InitiateRegistrationIn,
+              responses={200: AttemptOut},
+              description="Emails a 6-digit code. An already registered email gets the same "
+                          "answer and its owner a warning email.")
+    def initiate_registration(body: InitiateRegistrationIn) -> AttemptOut:
+        attempt = registration.initiate(services(), normalize_email(body.email),
+                                        body.privacy_accepted, client_info())
+        return AttemptOut(uuid=attempt.uuid, server_salt=attempt.server_salt,
+                          kdf=Kdf(iterations=attempt.kdf_iterations))
+
+    @bp.post("/auth/verify-email")
+    @endpoint(summary="Verify the emailed code", tags=TAG, body=VerifyEmailIn,
+              responses={200: VerifyEmailOut}, errors=(400, 409, 410, 413, 429))
+    def verify_email(body: VerifyEmailIn) -> VerifyEmailOut:
+        registration.verify_email(services(), normalize_email(body.email), body.code, body.uuid,
+                                  client_info())
+        return VerifyEmailOut(verified=True)
+
+    @bp.post("/auth/resend-code")
+    @endpoint(summary="Send a new code", tags=TAG, body=ResendCodeIn,
+              responses={200: ResendCodeOut}, errors=(400, 409, 413, 429))
+    def resend_code(body: ResendCodeIn) -> ResendCodeOut:
+        wait = registration.resend_code(services(), normalize_email(body.email), body.uuid)
+        return ResendCodeOut(sent=True, retry_after=wait)
+
+    @bp.post("/auth/complete-registration")
+    @endpoint(summary="Set the password proof and log in", tags=TAG, body=CompleteIn,
+              responses={201: TokensOut}, errors=(400, 403, 409, 410, 413, 429))
+    def complete_registration(body: CompleteIn) -> tuple[TokensOut, int]:
+        tokens = registration.complete(services(), normalize_email(body.email), body.hash_key,
+                                       body.uuid, client_info())
+        return _tokens(tokens), 201
+
+    @bp.post("/auth/initiate-login")
+    @endpoint(summary="Start a login: get the salt and KDF parameters", tags=TAG,
+              body=InitiateLoginIn, responses={200: AttemptOut})
+    def initiate_login(body: InitiateLoginIn) -> AttemptOut:
+        challenge = login.initiate(services(), normalize_email(body.email))
+        return AttemptOut(uuid=challenge.uuid, server_salt=challenge.server_salt,
+                          kdf=Kdf(iterations=challenge.kdf_iterations))
+
+    @bp.post("/auth/complete-login")
+    @endpoint(summary="Prove the password (hashKey) and get tokens", tags=TAG, body=CompleteIn,
+              responses={200: TokensOut}, errors=(400, 401, 413, 429))
+    def complete_login(body: CompleteIn) -> TokensOut:
+        return _tokens(login.complete(services(), normalize_email(body.email), body.hash_key,
+                                      body.uuid, client_info()))
+
+    @bp.post("/auth/refresh-token")
+    @endpoint(summary="Rotate the refresh token and get a new pair", tags=TAG, body=RefreshIn,
+              responses={200: TokensOut}, errors=(400, 401, 413, 429))
+    def refresh_token(body: RefreshIn) -> TokensOut:
+        return _tokens(sessions.refresh(services(), body.refresh_token, client_info()))
+
+    @bp.post("/auth/logout")
+    @endpoint(summary="End this session", tags=TAG, body=RefreshIn, auth="bearer",
+              responses={204: None})
+    def logout(body: RefreshIn) -> None:
+        _, session = current_session()
+        sessions.logout(services(), session, body.refresh_token, client_info())
+
+    @bp.get("/auth/sessions")
+    @endpoint(summary="The member's open sessions", tags=TAG, auth="bearer",
+              responses={200: SessionsOut}, errors=(429,))
+    def list_sessions() -> SessionsOut:
+        claims, current = current_session()
+        return SessionsOut(sessions=[
+            SessionOut(id=s.id, user_agent=s.user_agent, ip=s.ip, created_at=s.created_at,
+                       last_used_at=s.last_used_at, current=s.id == current.id)
+            for s in sessions.list_sessions(claims.member_id)])
+
+    @bp.delete("/auth/sessions/<uuid:session_id>")
+    @endpoint(summary="Revoke one of the member's sessions", tags=TAG, auth="bearer",
+              responses={204: None}, errors=(404, 429))
+    def revoke_session(session_id: uuid.UUID) -> None:
+        claims, _ = current_session()
+        sessions.revoke_session(claims.member_id, session_id, client_info())
+
+    @bp.get("/privacy-policy")
+    @endpoint(summary="The current privacy policy", tags=("policy",),
+              responses={200: PrivacyPolicyOut}, errors=())
+    def privacy_policy() -> PrivacyPolicyOut:
+        return PrivacyPolicyOut(version=privacy.VERSION, effective_date=privacy.EFFECTIVE,
+                                text=PolicyText(ru=privacy.TEXT_RU, en=privacy.TEXT_EN))
+
+    return bp

@@ -1,0 +1,59 @@
+"""idp's commands: ``flask --app wsgi:idp worker`` and ``flask --app wsgi:idp keys rotate``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from types import FrameType
+
+import click
+from flask.cli import with_appcontext
+
+from common.db import db
+from common.outbox import deliver_due
+from idp.models import Outbox
+from idp.notifications import build_notifiers
+from idp.services import services
+
+log = logging.getLogger("cardcoop.worker")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@with_appcontext
+def worker_command(once: bool) -> None:
+    """Deliver queued notifications (the outbox) with retries and backoff."""
+    settings = services().settings
+    notifiers = build_notifiers(settings)
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker started; channels: %s", ", ".join(notifiers) or "none")
+    while not stopping:
+        report = deliver_due(db.session, Outbox, notifiers,
+                             max_attempts=settings.outbox_max_attempts)
+        db.session.remove()
+        if once:
+            click.echo(f"sent {report.sent}, retried {report.retried}, dead {report.dead}")
+            return
+        if not (report.sent or report.retried or report.dead):
+            time.sleep(settings.worker_poll_interval)
+
+
+@click.group("keys")
+def keys_cli() -> None:
+    """Manage the keys that sign access tokens."""
+
+
+@keys_cli.command("rotate")
+@with_appcontext
+def rotate_command() -> None:
+    """Start signing with a new key; the old one keeps verifying until its tokens expire."""
+    kid = services().tokens.rotate()
+    click.echo(f"new signing key: {kid}")

@@ -1,0 +1,157 @@
+"""idp's tables. What is stored per member is listed in DESIGN.md §4 and nothing more: the
+password never arrives, and hashKey is kept only as an Argon2id verifier."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary,
+                        String, Text, Uuid)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from common.db import JsonDocument, db, utcnow
+from common.outbox import OutboxColumns
+
+Timestamp = DateTime(timezone=True)
+
+
+class Member(db.Model):
+    __tablename__ = "idp_members"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # normalized, PROTOCOL §1
+    server_salt: Mapped[str] = mapped_column(String(32))
+    kdf_type: Mapped[str] = mapped_column(String(32), default="pbkdf2-sha256")
+    kdf_iterations: Mapped[int] = mapped_column(Integer)
+    verifier: Mapped[str] = mapped_column(String(200))  # Argon2id PHC string of hash_key
+    privacy_version: Mapped[str] = mapped_column(String(32))
+    privacy_accepted_at: Mapped[datetime] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    sessions: Mapped[list[AuthSession]] = relationship(back_populates="member")
+
+
+class Registration(db.Model):
+    """One registration attempt, named by the ``uuid`` the client carries through the steps."""
+
+    __tablename__ = "idp_registrations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    server_salt: Mapped[str] = mapped_column(String(32))
+    kdf_iterations: Mapped[int] = mapped_column(Integer)
+    # Set when the email already had an account: the attempt then never completes, but the
+    # client cannot tell (no enumeration, issue #2).
+    for_existing_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    code_hash: Mapped[str | None] = mapped_column(String(64))  # HMAC-SHA256, hex
+    code_expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    verified_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    privacy_version: Mapped[str] = mapped_column(String(32))
+    privacy_accepted_at: Mapped[datetime] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class LoginAttempt(db.Model):
+    """Binds initiate-login to one complete-login: single use, short-lived."""
+
+    __tablename__ = "idp_login_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class CredentialFailures(db.Model):
+    """Failed logins per normalized email, known or not, so lockout reveals nothing either."""
+
+    __tablename__ = "idp_credential_failures"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class AuthSession(db.Model):
+    """A logged-in device. Access tokens name it (``sid``) and die with it."""
+
+    __tablename__ = "idp_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("idp_members.id", ondelete="CASCADE"),
+                                                 index=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+
+    member: Mapped[Member] = relationship(back_populates="sessions")
+
+
+class RefreshToken(db.Model):
+    """Opaque refresh tokens, stored as SHA-256; a rotated one stays as a tripwire for reuse."""
+
+    __tablename__ = "idp_refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("idp_sessions.id", ondelete="CASCADE"),
+                                                  index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    rotated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class SigningKey(db.Model):
+    """ES256 keys for access tokens. The private half is encrypted with the app secret."""
+
+    __tablename__ = "idp_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(16), default="ES256")
+    private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class AuditEvent(db.Model):
+    """Append-only account history (issue #2); updates and deletes are refused."""
+
+    __tablename__ = "idp_audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+
+
+class Outbox(OutboxColumns, db.Model):
+    __tablename__ = "idp_outbox"
+    __table_args__ = (Index("ix_idp_outbox_due", "status", "next_attempt_at"),)
+
+
+class DevMail(db.Model):
+    """The development mailbox: what would have been emailed, for the /dev/mailbox page."""
+
+    __tablename__ = "idp_dev_mailbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    to_email: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)

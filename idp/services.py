@@ -1,0 +1,50 @@
+"""idp's composition root: the objects services need, built once per app from settings."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from common.settings import Settings
+from idp.notifications import Notify
+from idp.passwords import Verifier
+from idp.tokens import TokenService
+
+
+@dataclass(frozen=True)
+class IdpServices:
+    settings: Settings
+    secret_key: str
+    verifier: Verifier
+    tokens: TokenService
+    notify: Notify
+
+    def derived_secret(self, purpose: str) -> bytes:
+        """A separate key per purpose, so that no two uses share one secret."""
+        return hmac.new(self.secret_key.encode(), f"card.coop/v1/{purpose}".encode(),
+                        hashlib.sha256).digest()
+
+
+def build_services(settings: Settings) -> IdpServices:
+    secret = settings.resolved_secret_key()
+    return IdpServices(
+        settings=settings, secret_key=secret,
+        verifier=Verifier(memory_kib=settings.argon2_memory_kib,
+                          time_cost=settings.argon2_time_cost,
+                          parallelism=settings.argon2_parallelism),
+        tokens=TokenService(secret_key=secret, issuer=settings.idp_url,
+                            ttl=settings.access_token_ttl),
+        notify=Notify(settings),
+    )
+
+
+def init_services(app: Flask, settings: Settings) -> None:
+    app.extensions["idp"] = build_services(settings)
+
+
+def services() -> IdpServices:
+    svc: IdpServices = current_app.extensions["idp"]
+    return svc

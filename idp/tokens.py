@@ -1,0 +1,160 @@
+"""Access tokens: ES256 JWTs (RFC 9068 profile) signed by idp's rotating keys.
+
+The private halves live in ``idp_signing_keys`` encrypted with a key derived from the app
+secret. A rotated-out key stays in the JWKS (and keeps verifying) until every token it signed
+has expired, then drops out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from joserfc import jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import ECKey, KeySet
+from joserfc.jwt import JWTClaimsRegistry
+from sqlalchemy import select
+
+from common.db import as_utc, db, utcnow
+from common.errors import Unauthorized
+from idp.models import SigningKey
+
+ALG = "ES256"
+TOKEN_TYPE = "at+jwt"  # RFC 9068 §2.1: keeps an ID token from passing as an access token
+CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    member_id: uuid.UUID
+    session_id: uuid.UUID
+    expires_at: int
+    raw: dict[str, Any]
+
+
+class TokenService:
+    def __init__(self, *, secret_key: str, issuer: str, ttl: int) -> None:
+        digest = hashlib.sha256(b"card.coop/v1/signing-key-wrap|" + secret_key.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self.issuer = issuer
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._loaded_at = 0.0
+        self._signing: ECKey | None = None
+        self._verifying = KeySet([])
+        self._published: list[dict[str, Any]] = []
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def rotate(self) -> str:
+        """Make a new signing key; the previous ones retire (and keep verifying for ttl)."""
+        now = utcnow()
+        for key in db.session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
+            key.retired_at = now
+        kid = self._create_key()
+        db.session.commit()
+        self._loaded_at = 0.0
+        return kid
+
+    def _create_key(self) -> str:
+        kid = secrets.token_urlsafe(12)
+        key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALG, "use": "sig"},
+                                 private=True)
+        db.session.add(SigningKey(
+            kid=kid, alg=ALG, private_key_encrypted=self._fernet.encrypt(key.as_pem(private=True)),
+            public_jwk=key.as_dict(private=False)))
+        return kid
+
+    def _refresh_cache(self, *, force: bool = False) -> None:
+        if not force and time.monotonic() - self._loaded_at < CACHE_SECONDS:
+            return
+        with self._lock:
+            live = self._live_keys()
+            if not any(r.retired_at is None for r in live):
+                # First start (or every key retired by hand): make one. Two processes racing
+                # here make two keys, which is harmless: both verify, the newest signs.
+                self._create_key()
+                db.session.commit()
+                live = self._live_keys()
+            active = [r for r in live if r.retired_at is None]
+            self._signing = self._load_private(active[-1])
+            self._verifying = KeySet([ECKey.import_key(r.public_jwk) for r in live])
+            self._published = [dict(r.public_jwk) for r in live]
+            self._loaded_at = time.monotonic()
+
+    def _live_keys(self) -> list[SigningKey]:
+        """Active keys and retired ones that may still have unexpired tokens out there."""
+        horizon = utcnow() - timedelta(seconds=self.ttl + 60)
+        rows = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at))
+        return [r for r in rows if r.retired_at is None or as_utc(r.retired_at) > horizon]
+
+    def _load_private(self, row: SigningKey) -> ECKey:
+        try:
+            pem = self._fernet.decrypt(row.private_key_encrypted)
+        except InvalidToken:
+            raise RuntimeError("signing key cannot be decrypted: was CARDCOOP_SECRET_KEY "
+                               "changed?") from None
+        return ECKey.import_key(pem, parameters={"kid": row.kid, "alg": ALG, "use": "sig"})
+
+    def jwks(self) -> dict[str, Any]:
+        self._refresh_cache()
+        return {"keys": self._published}
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def issue(self, member_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, int]:
+        self._refresh_cache()
+        assert self._signing is not None
+        now = int(time.time())
+        claims = {"iss": self.issuer, "sub": str(member_id), "aud": self.issuer,
+                  "client_id": "id.card.coop", "sid": str(session_id), "iat": now,
+                  "exp": now + self.ttl, "jti": secrets.token_urlsafe(12)}
+        header = {"alg": ALG, "typ": TOKEN_TYPE, "kid": self._signing.kid}
+        return jwt.encode(header, claims, self._signing, algorithms=[ALG]), self.ttl
+
+    def verify(self, token: str) -> AccessClaims:
+        """Any problem at all (format, alg, kid, signature, type, issuer, expiry) is a 401."""
+        self._refresh_cache()
+        try:
+            decoded = self._decode(token)
+        except LookupError:
+            # An unknown kid may be a key another worker just made: reload once.
+            self._refresh_cache(force=True)
+            try:
+                decoded = self._decode(token)
+            except LookupError:
+                raise Unauthorized("The access token is not valid.", code="invalid_token") from None
+        return decoded
+
+    def _decode(self, token: str) -> AccessClaims:
+        try:
+            result = jwt.decode(token, self._verifying, algorithms=[ALG])
+        except InvalidKeyIdError:
+            raise LookupError from None
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise Unauthorized("The access token is not valid.", code="invalid_token") from None
+        if result.header.get("typ") != TOKEN_TYPE or result.header.get("alg") != ALG:
+            raise Unauthorized("The access token is not valid.", code="invalid_token")
+        registry = JWTClaimsRegistry(
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.issuer},
+            sub={"essential": True}, sid={"essential": True}, exp={"essential": True})
+        try:
+            registry.validate(result.claims)
+            return AccessClaims(member_id=uuid.UUID(result.claims["sub"]),
+                                session_id=uuid.UUID(result.claims["sid"]),
+                                expires_at=int(result.claims["exp"]), raw=result.claims)
+        except JoseError as exc:
+            code = "token_expired" if "expired" in type(exc).__name__.lower() else "invalid_token"
+            raise Unauthorized("The access token is not valid.", code=code) from None
+        except (ValueError, TypeError):
+            raise Unauthorized("The access token is not valid.", code="invalid_token") from None
