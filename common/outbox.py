@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from common.db import JsonDocument, utcnow
+from common.db import JsonDocument, UtcDateTime, utcnow
 from common.notify import (DeliveryError, Notification, NotificationKind, Notifier,
                            PermanentDeliveryError)
 
@@ -28,7 +28,7 @@ class OutboxColumns:
     """Columns of an app's outbox table; each app maps it onto its own ``<app>_outbox``."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     channel: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(64))
     to_email: Mapped[str] = mapped_column(String(254))
@@ -37,8 +37,8 @@ class OutboxColumns:
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
     def notification(self) -> Notification:
@@ -99,7 +99,8 @@ def _deliver_one(row: OutboxColumns, notifier: Notifier | None, max_attempts: in
     except PermanentDeliveryError as exc:
         _fail(row, str(exc), report, permanent=True, max_attempts=max_attempts, now=now)
     except DeliveryError as exc:
-        _fail(row, str(exc), report, permanent=False, max_attempts=max_attempts, now=now)
+        _fail(row, str(exc), report, permanent=False, max_attempts=max_attempts, now=now,
+              retry_after=exc.retry_after)
     except Exception as exc:  # an adapter bug must not stop the queue
         log.exception("outbox %s: unexpected %s", key, type(exc).__name__)
         _fail(row, type(exc).__name__, report, permanent=False, max_attempts=max_attempts,
@@ -113,7 +114,7 @@ def _deliver_one(row: OutboxColumns, notifier: Notifier | None, max_attempts: in
 
 
 def _fail(row: OutboxColumns, error: str, report: DeliveryReport, *, permanent: bool,
-          max_attempts: int, now: datetime) -> None:
+          max_attempts: int, now: datetime, retry_after: float | None = None) -> None:
     row.last_error = error[:500]
     if permanent or row.attempts >= max_attempts:
         row.status = DEAD
@@ -121,6 +122,8 @@ def _fail(row: OutboxColumns, error: str, report: DeliveryReport, *, permanent: 
         log.warning("outbox %s via %s: gave up after %d attempts", row.kind, row.channel,
                     row.attempts)
     else:
-        row.next_attempt_at = now + backoff(row.attempts)
+        # The server's own Retry-After wins when it asks for longer than our backoff.
+        row.next_attempt_at = now + max(backoff(row.attempts),
+                                        timedelta(seconds=retry_after or 0))
         report.retried += 1
         log.info("outbox %s via %s: retry %d later", row.kind, row.channel, row.attempts)

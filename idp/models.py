@@ -7,14 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary,
+from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary,
                         String, Text, Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from common.db import JsonDocument, db, utcnow
+from common.db import JsonDocument, UtcDateTime, db, utcnow
 from common.outbox import OutboxColumns
 
-Timestamp = DateTime(timezone=True)
+Timestamp = UtcDateTime()
 
 
 class Member(db.Model):

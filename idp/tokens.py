@@ -24,7 +24,7 @@ from joserfc.jwk import ECKey, KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select
 
-from common.db import as_utc, db, utcnow
+from common.db import db, utcnow
 from common.errors import Unauthorized
 from idp.models import SigningKey
 
@@ -95,7 +95,7 @@ class TokenService:
         """Active keys and retired ones that may still have unexpired tokens out there."""
         horizon = utcnow() - timedelta(seconds=self.ttl + 60)
         rows = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at))
-        return [r for r in rows if r.retired_at is None or as_utc(r.retired_at) > horizon]
+        return [r for r in rows if r.retired_at is None or r.retired_at > horizon]
 
     def _load_private(self, row: SigningKey) -> ECKey:
         try:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from common.db import as_utc, db, utcnow
+from common.db import db, utcnow
 from common.errors import InvalidRequest, TooManyRequests, Unauthorized
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -58,9 +58,9 @@ def complete(ctx: IdpServices, email: str, hash_key_b64u: str, attempt_id: uuid.
     _spend_attempt(email, attempt_id)
     failures = db.session.get(CredentialFailures, email)
     now = utcnow()
-    if failures and failures.locked_until and as_utc(failures.locked_until) > now:
+    if failures and failures.locked_until and failures.locked_until > now:
         db.session.commit()
-        wait = int((as_utc(failures.locked_until) - now).total_seconds()) + 1
+        wait = int((failures.locked_until - now).total_seconds()) + 1
         raise TooManyRequests("Too many failed logins; try again later.", retry_after=wait,
                               code="account_locked")
     member = db.session.scalar(select(Member).where(Member.email == email))
@@ -90,7 +90,7 @@ def _spend_attempt(email: str, attempt_id: uuid.UUID) -> None:
     if attempt is None or attempt.email != email:
         raise InvalidRequest("No login attempt matches this email and uuid.",
                              code="unknown_login_attempt")
-    if attempt.used_at is not None or as_utc(attempt.expires_at) < utcnow():
+    if attempt.used_at is not None or attempt.expires_at < utcnow():
         raise InvalidRequest("This login attempt was used or has expired; start again.",
                              code="login_attempt_spent")
     attempt.used_at = utcnow()
@@ -102,7 +102,7 @@ def _count_failure(ctx: IdpServices, email: str, member: Member | None,
     if failures is None:
         failures = CredentialFailures(email=email, failures=0, window_started_at=now)
         db.session.add(failures)
-    elif as_utc(failures.window_started_at) + timedelta(seconds=settings.lockout_window) < now:
+    elif failures.window_started_at + timedelta(seconds=settings.lockout_window) < now:
         failures.failures, failures.window_started_at, failures.locked_until = 0, now, None
     failures.failures += 1
     audit.record("login_failed", client=client, member_id=member.id if member else None,

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from common.db import as_utc, db, utcnow
+from common.db import db, utcnow
 from common.errors import Conflict, Forbidden, Gone, InvalidRequest, TooManyRequests
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -111,7 +111,7 @@ def verify_email(ctx: IdpServices, email: str, code: str, registration_id: uuid.
     if registration.failed_attempts >= ctx.settings.code_max_attempts:
         raise Gone("Too many wrong codes; start the registration again.",
                    code="too_many_attempts")
-    if registration.code_expires_at and as_utc(registration.code_expires_at) < utcnow():
+    if registration.code_expires_at and registration.code_expires_at < utcnow():
         raise Gone("The code has expired; ask for a new one.", code="code_expired")
     expected = registration.code_hash or ""
     if registration.for_existing_member or not hmac.compare_digest(
@@ -136,7 +136,7 @@ def resend_code(ctx: IdpServices, email: str, registration_id: uuid.UUID) -> int
         raise TooManyRequests("No more codes for this attempt; start again.",
                               code="too_many_sends")
     if registration.last_sent_at is not None:
-        wait = int((as_utc(registration.last_sent_at) + timedelta(seconds=interval)
+        wait = int((registration.last_sent_at + timedelta(seconds=interval)
                     - utcnow()).total_seconds())
         if wait > 0:
             raise TooManyRequests("Please wait before asking for another code.",
@@ -156,7 +156,7 @@ def complete(ctx: IdpServices, email: str, hash_key_b64u: str, registration_id: 
     registration = _load(email, registration_id)
     if registration.verified_at is None:
         raise Forbidden("Verify the email first.", code="email_not_verified")
-    if as_utc(registration.verified_at) + COMPLETE_WITHIN < utcnow():
+    if registration.verified_at + COMPLETE_WITHIN < utcnow():
         raise Gone("This registration has expired; start again.", code="registration_expired")
     member = Member(id=uuid.uuid4(), email=email, server_salt=registration.server_salt,
                     kdf_iterations=registration.kdf_iterations,

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from common.db import as_utc, db, utcnow
+from common.db import db, utcnow
 from common.errors import NotFound, Unauthorized
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -92,7 +92,7 @@ def _revoke_for_reuse(ctx: IdpServices, session: AuthSession, client: ClientInfo
 
 
 def _alive(session: AuthSession) -> bool:
-    return session.revoked_at is None and as_utc(session.expires_at) > utcnow()
+    return session.revoked_at is None and session.expires_at > utcnow()
 
 
 def authenticate(ctx: IdpServices, bearer: str) -> tuple[AccessClaims, AuthSession]:
@@ -102,7 +102,7 @@ def authenticate(ctx: IdpServices, bearer: str) -> tuple[AccessClaims, AuthSessi
     session = db.session.get(AuthSession, claims.session_id)
     if session is None or session.member_id != claims.member_id or not _alive(session):
         raise Unauthorized("The session of this token has ended.", code="invalid_token")
-    if utcnow() - as_utc(session.last_used_at) > TOUCH_EVERY:
+    if utcnow() - session.last_used_at > TOUCH_EVERY:
         session.last_used_at = utcnow()
         db.session.commit()
     return claims, session
@@ -124,7 +124,7 @@ def list_sessions(member_id: uuid.UUID) -> list[AuthSession]:
     rows = db.session.scalars(select(AuthSession).where(
         AuthSession.member_id == member_id, AuthSession.revoked_at.is_(None))
         .order_by(AuthSession.last_used_at.desc()))
-    return [s for s in rows if as_utc(s.expires_at) > now]
+    return [s for s in rows if s.expires_at > now]
 
 
 def revoke_session(member_id: uuid.UUID, session_id: uuid.UUID, client: ClientInfo) -> None:

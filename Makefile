@@ -1,0 +1,41 @@
+# card.coop — the two commands a newcomer needs:
+#   make run    start idp, portal, business and the notification worker on embedded defaults
+#   make test   run the whole test suite
+# Others: make lint, make bench, make migrate.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := wsgi:idp
+
+.PHONY: run test lint bench migrate venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(BIN)/flask --app wsgi:idp db upgrade
+
+run: venv migrate
+	$(BIN)/python scripts/run_all.py
+
+test: venv
+	$(BIN)/pytest --cov --cov-report=term --cov-report=xml -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python bench/auth_bench.py
+
+clean:
+	rm -rf $(VENV) instance .coverage coverage.xml

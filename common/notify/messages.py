@@ -1,0 +1,111 @@
+"""Rendering a notification to a plain-text email: ``render(notification) -> EmailContent``.
+
+Plain text only: no HTML means no tracking pixels, no remote content and no markup a payload value
+could smuggle in. Values are squeezed onto one line and cut short, because some of them come from
+whoever sent the request (the User-Agent) and must not be able to write paragraphs of their own
+("your account is blocked, call ...") into our mail.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Final, NamedTuple
+
+from common.notify.port import Notification
+from common.notify.port import NotificationKind as Kind
+from common.notify.texts import LABELS, TEXTS, Labels
+
+DEFAULT_LOCALE: Final = "ru"
+LOCALES: Final = frozenset(LABELS)
+
+# The payload each kind needs. Keys beyond these (and the optional ones) are ignored.
+REQUIRED: Final[Mapping[Kind, tuple[str, ...]]] = {
+    Kind.REGISTRATION_CODE: ("code", "expires_minutes"),
+    Kind.REGISTRATION_ATTEMPT: ("at",),
+    Kind.NEW_DEVICE_LOGIN: ("at", "ip", "user_agent"),
+    Kind.SUSPICIOUS_ACTIVITY: ("at", "ip", "user_agent"),
+    Kind.ACCOUNT_LOCKED: ("at", "ip"),
+    Kind.PASSWORD_CHANGED: ("at",),
+}
+# Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout.
+OPTIONAL: Final = ("ip", "user_agent", "unlock_minutes")
+
+_MAX_VALUE_LENGTH: Final = 120
+
+
+class PayloadError(ValueError):
+    """The payload lacks a key its kind needs. Retrying cannot fix that: adapters turn it into
+    ``PermanentDeliveryError``."""
+
+
+class EmailContent(NamedTuple):
+    subject: str
+    text: str
+
+
+def check_payload(notification: Notification) -> None:
+    """Raise ``PayloadError`` naming the missing keys (never the values: they may be secrets)."""
+    missing = [key for key in REQUIRED[notification.kind]
+               if not notification.payload.get(key, "").strip()]
+    if missing:
+        raise PayloadError(
+            f"{notification.kind.value} notification needs payload key(s): {', '.join(missing)}")
+
+
+def normalize_locale(locale: str) -> str:
+    """``en-US``/``en_GB`` -> ``en``; anything we do not translate into falls back to Russian."""
+    language = locale.replace("_", "-").split("-", 1)[0].lower()
+    return language if language in LOCALES else DEFAULT_LOCALE
+
+
+def render(notification: Notification) -> EmailContent:
+    check_payload(notification)
+    locale = normalize_locale(notification.locale)
+    text, labels = TEXTS[notification.kind][locale], LABELS[locale]
+    values = {key: _one_line(value) for key, value in notification.payload.items()
+              if key in REQUIRED[notification.kind] or key in OPTIONAL}
+    if "at" in values:
+        values["at"] = _format_time(values["at"], locale)
+
+    paragraphs = [labels.greeting, text.intro.format_map(values)]
+    if "unlock_minutes" in values and notification.kind is Kind.ACCOUNT_LOCKED:
+        paragraphs.append(labels.unlock.format_map(values))
+    details = _details(values, labels)
+    if details:
+        paragraphs.append(details)
+    paragraphs += [text.advice, labels.footer]
+    return EmailContent(subject=text.subject.format_map(values),
+                        text="\n\n".join(paragraphs) + "\n")
+
+
+def _details(values: Mapping[str, str], labels: Labels) -> str:
+    rows = [(labels.at, values.get("at")), (labels.ip, values.get("ip")),
+            (labels.user_agent, values.get("user_agent"))]
+    return "\n".join(f"{label}: {value}" for label, value in rows if value)
+
+
+def _one_line(value: str) -> str:
+    # Category C covers line breaks, other control characters, and the invisible format
+    # characters (bidi overrides, zero-width) used to disguise text.
+    cleaned = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in value)
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > _MAX_VALUE_LENGTH:
+        cleaned = cleaned[: _MAX_VALUE_LENGTH - 1] + "…"
+    return cleaned
+
+
+def _format_time(value: str, locale: str) -> str:
+    """ISO 8601 from the caller -> a readable UTC time; anything else is shown as given."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        # The services write UTC; a naive value is taken to be UTC rather than server-local.
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    if locale == "ru":
+        return moment.strftime("%d.%m.%Y %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,99 @@
+"""The notification port (DESIGN.md §3, §6.4): what the apps ask for, and the errors adapters raise.
+
+The outbox worker owns retries, so an adapter only has to say whether a failure is worth retrying:
+``DeliveryError`` (try again later) or ``PermanentDeliveryError`` (this notification will never go
+through; record it and move on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+
+class NotificationKind(StrEnum):
+    """What happened. Values are stable: they are stored in the outbox and name Novu workflows."""
+
+    REGISTRATION_CODE = "registration_code"
+    # Someone tried to register an address that already has an account. The owner is told instead
+    # of the registrant, so the registration form does not reveal which addresses are members.
+    REGISTRATION_ATTEMPT = "registration_attempt"
+    NEW_DEVICE_LOGIN = "new_device_login"
+    # A rotated refresh token was replayed (RFC 9700 §4.14.2): the session was revoked.
+    SUSPICIOUS_ACTIVITY = "suspicious_activity"
+    ACCOUNT_LOCKED = "account_locked"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind's name, not a password
+
+
+class DeliveryError(Exception):
+    """Delivery failed for now; the same notification may go through on a later attempt.
+
+    ``retry_after`` is the server's hint in seconds (HTTP Retry-After), when it gave one. Messages
+    never contain the recipient's address, the payload or credentials: the worker stores and logs
+    them.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help (recipient refused, request rejected as invalid)."""
+
+
+# Line breaks and other control characters in an address are how header injection starts;
+# refusing them here keeps every adapter safe whatever it does with the address.
+_FORBIDDEN_IN_ADDRESS = frozenset(chr(c) for c in range(0x20)) | {"\x7f", " "}
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to one member. Everything in it is plain strings, so the outbox can store it
+    as JSON and rebuild it unchanged.
+
+    ``subscriber_id`` is the member's stable id, or the normalized email when there is no member
+    yet (registration). ``payload`` holds the values the text needs (see ``messages.REQUIRED``);
+    codes in it are secrets and must never be logged.
+    """
+
+    kind: NotificationKind
+    to_email: str
+    subscriber_id: str
+    payload: Mapping[str, str]
+    locale: str = "ru"
+
+    def __post_init__(self) -> None:
+        # The outbox rebuilds notifications from stored strings: accept the plain value and turn
+        # an unknown one into a clear error instead of a KeyError deep inside an adapter.
+        try:
+            object.__setattr__(self, "kind", NotificationKind(self.kind))
+        except ValueError:
+            raise ValueError(f"unknown notification kind: {self.kind!r}") from None
+        local, at, domain = self.to_email.rpartition("@")
+        if not (local and at and domain) or _FORBIDDEN_IN_ADDRESS.intersection(self.to_email):
+            # The address itself stays out of the message: it is personal data.
+            raise ValueError("to_email is not a valid email address")
+        if not self.subscriber_id:
+            raise ValueError("subscriber_id is empty")
+        for key, value in self.payload.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"payload values must be strings (key {key!r})")
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers one notification over one channel ("smtp", "novu", "console").
+
+    ``idempotency_key`` is stable across retries of the same outbox row, so a channel that can
+    deduplicate (Novu's transactionId, an email Message-ID) sends the member one message even when
+    an earlier attempt succeeded but its answer was lost.
+    """
+
+    @property
+    def channel(self) -> str: ...
+
+    def deliver(self, notification: Notification, idempotency_key: str | None = None) -> None:
+        """Deliver or raise ``DeliveryError`` / ``PermanentDeliveryError``."""

@@ -1,0 +1,154 @@
+"""The words of every notification, Russian (default) and English.
+
+Kept apart from the rendering logic so a translator edits one file. ``{name}`` fields are filled
+from the payload by ``messages.render``; ``{details}`` is the when/where block it builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from common.notify.port import NotificationKind as Kind
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    # What happened. May use payload fields.
+    intro: str
+    # What to do if it was not them.
+    advice: str
+
+
+@dataclass(frozen=True)
+class Labels:
+    greeting: str
+    at: str
+    ip: str
+    user_agent: str
+    unlock: str
+    footer: str
+
+
+LABELS: Final[dict[str, Labels]] = {
+    "ru": Labels(
+        greeting="Здравствуйте!",
+        at="Время",
+        ip="IP-адрес",
+        user_agent="Устройство",
+        unlock="Вход снова станет доступен через {unlock_minutes} мин.",
+        footer="—\ncard.coop\nЭто письмо отправлено автоматически, отвечать на него не нужно.",
+    ),
+    "en": Labels(
+        greeting="Hello,",
+        at="Time",
+        ip="IP address",
+        user_agent="Device",
+        unlock="You will be able to log in again in {unlock_minutes} minutes.",
+        footer="—\ncard.coop\nThis is an automated message; there is no need to reply.",
+    ),
+}
+
+TEXTS: Final[dict[Kind, dict[str, Text]]] = {
+    Kind.REGISTRATION_CODE: {
+        "ru": Text(
+            subject="Код подтверждения card.coop: {code}",
+            intro="Ваш код подтверждения для регистрации в card.coop: {code}\n\n"
+                  "Код действует {expires_minutes} мин. Введите его на странице регистрации.",
+            advice="Никому не сообщайте этот код. Если вы не регистрировались в card.coop, "
+                   "просто не обращайте внимания на это письмо: без кода учётная запись "
+                   "не будет создана.",
+        ),
+        "en": Text(
+            subject="Your card.coop verification code: {code}",
+            intro="Your card.coop verification code: {code}\n\n"
+                  "It is valid for {expires_minutes} minutes. Enter it on the registration page.",
+            advice="Do not share this code with anyone. If you did not sign up for card.coop, "
+                   "simply ignore this email: no account is created without the code.",
+        ),
+    },
+    Kind.REGISTRATION_ATTEMPT: {
+        "ru": Text(
+            subject="Попытка регистрации в card.coop с вашим адресом",
+            intro="Кто-то попытался зарегистрироваться в card.coop с этим адресом электронной "
+                  "почты, но у вас уже есть учётная запись.",
+            advice="Если это были вы, просто войдите в card.coop со своим паролем. "
+                   "Если это были не вы, ничего делать не нужно: ваша учётная запись "
+                   "не изменилась.",
+        ),
+        "en": Text(
+            subject="Someone tried to sign up for card.coop with your address",
+            intro="Someone tried to create a card.coop account with this email address, "
+                  "but you already have an account.",
+            advice="If it was you, just log in to card.coop with your password. If it was not "
+                   "you, there is nothing to do: your account has not changed.",
+        ),
+    },
+    Kind.NEW_DEVICE_LOGIN: {
+        "ru": Text(
+            subject="Вход в card.coop с нового устройства",
+            intro="В вашу учётную запись card.coop выполнен вход с нового устройства.",
+            advice="Если это были вы, ничего делать не нужно. Если это были не вы, сразу "
+                   "смените пароль в card.coop и завершите незнакомые сеансы.",
+        ),
+        "en": Text(
+            subject="New device login to card.coop",
+            intro="Your card.coop account was just accessed from a new device.",
+            advice="If it was you, there is nothing to do. If it was not you, change your "
+                   "card.coop password right away and end the sessions you do not recognise.",
+        ),
+    },
+    Kind.SUSPICIOUS_ACTIVITY: {
+        "ru": Text(
+            subject="Подозрительная активность в учётной записи card.coop",
+            intro="Данные одного из ваших сеансов card.coop были использованы повторно. Так "
+                  "бывает, если их скопировали на другое устройство, поэтому мы на всякий "
+                  "случай завершили этот сеанс: на этом устройстве нужно будет войти заново.",
+            advice="Если вы не узнаёте эту активность, смените пароль в card.coop и проверьте "
+                   "список активных сеансов.",
+        ),
+        "en": Text(
+            subject="Suspicious activity on your card.coop account",
+            intro="The credentials of one of your card.coop sessions were used twice. This "
+                  "happens when they have been copied to another device, so we ended that "
+                  "session to be safe: you will need to log in again there.",
+            advice="If you do not recognise this activity, change your card.coop password and "
+                   "review your active sessions.",
+        ),
+    },
+    Kind.ACCOUNT_LOCKED: {
+        "ru": Text(
+            subject="Вход в card.coop временно заблокирован",
+            intro="Было слишком много неудачных попыток войти в вашу учётную запись card.coop, "
+                  "поэтому вход временно заблокирован.",
+            advice="Если это были вы, подождите и попробуйте снова. Если это были не вы, "
+                   "ваш пароль, возможно, пытаются подобрать: когда вход станет доступен, "
+                   "смените его на длинный пароль, который вы больше нигде не используете.",
+        ),
+        "en": Text(
+            subject="card.coop login temporarily locked",
+            intro="There were too many failed attempts to log in to your card.coop account, "
+                  "so logging in is temporarily locked.",
+            advice="If it was you, wait and try again. If it was not you, someone may be "
+                   "guessing your password: once you can log in, change it to a long password "
+                   "you do not use anywhere else.",
+        ),
+    },
+    Kind.PASSWORD_CHANGED: {
+        "ru": Text(
+            subject="Пароль card.coop изменён",
+            intro="Пароль вашей учётной записи card.coop был изменён.",
+            advice="Если это были вы, ничего делать не нужно. Если это были не вы, немедленно "
+                   "войдите в card.coop и смените пароль, а если войти не получается, "
+                   "обратитесь в поддержку card.coop.",
+        ),
+        "en": Text(
+            subject="Your card.coop password was changed",
+            intro="The password of your card.coop account was changed.",
+            advice="If it was you, there is nothing to do. If it was not you, log in to "
+                   "card.coop and change your password now; if you cannot log in, contact "
+                   "card.coop support.",
+        ),
+    },
+}
