@@ -18,11 +18,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from common.errors import ApiError, InvalidRequest
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 class Schema(BaseModel):
-    """Base of request/response bodies: strict types, unknown fields refused, aliases on the wire."""
+    """Request/response bodies: strict types, unknown fields refused, aliases on the wire."""
 
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True,
                               str_strip_whitespace=False)
@@ -46,12 +44,13 @@ class Operation:
 
 def endpoint(*, summary: str, tags: tuple[str, ...], body: type[BaseModel] | None = None,
              responses: Mapping[int, type[BaseModel] | None], auth: str | None = None,
-             errors: tuple[int, ...] = (400, 413, 429), description: str = "") -> Callable[[F], F]:
+             errors: tuple[int, ...] = (400, 413, 429), description: str = ""
+             ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a JSON endpoint. The view gets ``body=<model>`` when a body model is given and
     returns a model, ``(model, status)``, or a ``Response``."""
     op = Operation(summary, tags, body, responses, auth, description, errors)
 
-    def decorate(view: F) -> F:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             if body is not None:
@@ -59,7 +58,7 @@ def endpoint(*, summary: str, tags: tuple[str, ...], body: type[BaseModel] | Non
             return to_response(view(*args, **kwargs))
 
         wrapper.__openapi__ = op  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate
 
@@ -98,7 +97,7 @@ def to_response(result: Any) -> Response:
     if isinstance(result, BaseModel):
         response = jsonify(result.model_dump(mode="json", by_alias=True, exclude_none=True))
     elif result is None:
-        response = Response(status=204)
+        return Response(status=204)
     else:
         response = jsonify(result)
     response.status_code = status

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from flask_sqlalchemy import SQLAlchemy
 from typing import Any
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Stable constraint names, so that Alembic migrations look the same on SQLite and PostgreSQL.
 NAMING = {
@@ -29,6 +28,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# What functions outside a request accept: a plain Session or Flask-SQLAlchemy's scoped one.
+DbSession = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:
@@ -51,4 +53,5 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -118,6 +118,7 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception) -> Response:
         # Logged with the type only: a message may quote user input.
         log.exception("unhandled %s", type(error).__name__)
-        response = jsonify({"error": "server_error", "message": "Something went wrong on our side."})
+        response = jsonify({"error": "server_error",
+                            "message": "Something went wrong on our side."})
         response.status_code = 500
         return response

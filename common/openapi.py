@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
-from flask import Blueprint, Flask, current_app, jsonify, render_template_string, send_from_directory
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    render_template_string,
+    send_from_directory,
+)
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema

@@ -12,11 +12,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from common.db import JsonDocument, UtcDateTime, utcnow
-from common.notify import (DeliveryError, Notification, NotificationKind, Notifier,
-                           PermanentDeliveryError)
+from common.db import DbSession, JsonDocument, UtcDateTime, utcnow
+from common.notify import (
+    DeliveryError,
+    Notification,
+    NotificationKind,
+    Notifier,
+    PermanentDeliveryError,
+)
 
 log = logging.getLogger("cardcoop.outbox")
 
@@ -47,7 +52,7 @@ class OutboxColumns:
                             locale=self.locale)
 
 
-def enqueue(session: Session, model: type[OutboxColumns], notification: Notification,
+def enqueue(session: DbSession, model: type[OutboxColumns], notification: Notification,
             channels: list[str]) -> None:
     """Add one row per channel to the caller's transaction (committed with the event)."""
     for channel in channels:
@@ -67,10 +72,10 @@ class DeliveryReport:
 def backoff(attempts: int) -> timedelta:
     """Exponential from 5 s, capped at an hour, with jitter so that retries don't stampede."""
     base = min(timedelta(seconds=5 * 2 ** (attempts - 1)), MAX_BACKOFF)
-    return base * random.uniform(0.8, 1.2)
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not a secret)
 
 
-def deliver_due(session: Session, model: type[OutboxColumns], notifiers: Mapping[str, Notifier],
+def deliver_due(session: DbSession, model: type[OutboxColumns], notifiers: Mapping[str, Notifier],
                 *, max_attempts: int, batch: int = 20, now: datetime | None = None
                 ) -> DeliveryReport:
     """Deliver one batch of due rows and commit. ``SKIP LOCKED`` lets several workers share

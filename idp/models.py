@@ -7,17 +7,26 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary,
-                        String, Text, Uuid)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from common.db import JsonDocument, UtcDateTime, db, utcnow
+from common.db import Base, JsonDocument, UtcDateTime, utcnow
 from common.outbox import OutboxColumns
 
 Timestamp = UtcDateTime()
 
 
-class Member(db.Model):
+class Member(Base):
     __tablename__ = "idp_members"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -34,7 +43,7 @@ class Member(db.Model):
     sessions: Mapped[list[AuthSession]] = relationship(back_populates="member")
 
 
-class Registration(db.Model):
+class Registration(Base):
     """One registration attempt, named by the ``uuid`` the client carries through the steps."""
 
     __tablename__ = "idp_registrations"
@@ -58,7 +67,7 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Base):
     """Binds initiate-login to one complete-login: single use, short-lived."""
 
     __tablename__ = "idp_login_attempts"
@@ -70,7 +79,7 @@ class LoginAttempt(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
-class CredentialFailures(db.Model):
+class CredentialFailures(Base):
     """Failed logins per normalized email, known or not, so lockout reveals nothing either."""
 
     __tablename__ = "idp_credential_failures"
@@ -81,7 +90,7 @@ class CredentialFailures(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
-class AuthSession(db.Model):
+class AuthSession(Base):
     """A logged-in device. Access tokens name it (``sid``) and die with it."""
 
     __tablename__ = "idp_sessions"
@@ -100,7 +109,7 @@ class AuthSession(db.Model):
     member: Mapped[Member] = relationship(back_populates="sessions")
 
 
-class RefreshToken(db.Model):
+class RefreshToken(Base):
     """Opaque refresh tokens, stored as SHA-256; a rotated one stays as a tripwire for reuse."""
 
     __tablename__ = "idp_refresh_tokens"
@@ -113,7 +122,7 @@ class RefreshToken(db.Model):
     rotated_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
-class SigningKey(db.Model):
+class SigningKey(Base):
     """ES256 keys for access tokens. The private half is encrypted with the app secret."""
 
     __tablename__ = "idp_signing_keys"
@@ -126,7 +135,7 @@ class SigningKey(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Base):
     """Append-only account history (issue #2); updates and deletes are refused."""
 
     __tablename__ = "idp_audit_events"
@@ -140,12 +149,12 @@ class AuditEvent(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
 
 
-class Outbox(OutboxColumns, db.Model):
+class Outbox(OutboxColumns, Base):
     __tablename__ = "idp_outbox"
     __table_args__ = (Index("ix_idp_outbox_due", "status", "next_attempt_at"),)
 
 
-class DevMail(db.Model):
+class DevMail(Base):
     """The development mailbox: what would have been emailed, for the /dev/mailbox page."""
 
     __tablename__ = "idp_dev_mailbox"

@@ -11,8 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from common.db import db
-from common.notify import (ConsoleNotifier, Notification, NotificationKind, Notifier,
-                           NovuNotifier, SmtpMailer, render)
+from common.notify import (
+    ConsoleNotifier,
+    Notification,
+    NotificationKind,
+    Notifier,
+    NovuNotifier,
+    SmtpMailer,
+    render,
+)
 from common.outbox import enqueue
 from common.settings import Settings
 from idp.models import DevMail, Outbox

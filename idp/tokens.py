@@ -29,7 +29,7 @@ from common.errors import Unauthorized
 from idp.models import SigningKey
 
 ALG = "ES256"
-TOKEN_TYPE = "at+jwt"  # RFC 9068 §2.1: keeps an ID token from passing as an access token
+TOKEN_TYPE = "at+jwt"  # noqa: S105 — RFC 9068 §2.1: keeps an ID token from passing as an access token
 CACHE_SECONDS = 30.0
 
 

@@ -13,8 +13,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from common.db import db, utcnow
 from common.errors import NotFound, Unauthorized
@@ -67,9 +68,9 @@ def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
         raise invalid
     now = utcnow()
     # Rotate with a compare-and-set so that two concurrent uses cannot both succeed.
-    rotated = db.session.execute(
+    rotated = cast(CursorResult[Any], db.session.execute(
         update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
-        .values(rotated_at=now)).rowcount
+        .values(rotated_at=now))).rowcount
     if rotated != 1:
         _revoke_for_reuse(ctx, session, client)
         raise Unauthorized("This refresh token was already used; the session has been closed.",

@@ -12,10 +12,23 @@ from idp import privacy
 from idp.auth import login, registration, sessions
 from idp.auth.bearer import current_session
 from idp.auth.emails import normalize_email
-from idp.auth.schemas import (AttemptOut, CompleteIn, InitiateLoginIn, InitiateRegistrationIn,
-                              Kdf, PolicyText, PrivacyPolicyOut, RefreshIn, ResendCodeIn,
-                              ResendCodeOut, SessionOut, SessionsOut, TokensOut, VerifyEmailIn,
-                              VerifyEmailOut)
+from idp.auth.schemas import (
+    AttemptOut,
+    CompleteIn,
+    InitiateLoginIn,
+    InitiateRegistrationIn,
+    Kdf,
+    PolicyText,
+    PrivacyPolicyOut,
+    RefreshIn,
+    ResendCodeIn,
+    ResendCodeOut,
+    SessionOut,
+    SessionsOut,
+    TokensOut,
+    VerifyEmailIn,
+    VerifyEmailOut,
+)
 from idp.services import services
 
 TAG = ("auth",)

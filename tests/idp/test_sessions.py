@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from common.db import db
-from idp.models import AuditEvent, AuthSession, RefreshToken
+from idp.models import AuditEvent, RefreshToken
 from tests.idp.conftest import login, mails_to, register
 
 
