@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi:idp
 
-.PHONY: run test lint bench migrate venv clean
+.PHONY: run test lint bench migrate venv clean openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,8 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) instance .coverage coverage.xml
+
+# The committed API reference (docs/openapi.json); a test fails when it is stale.
+openapi: venv
+	$(BIN)/python -c "import json, wsgi; c = wsgi.idp.test_client(); \
+	print(json.dumps(c.get('/openapi.json').json, indent=2, ensure_ascii=False))" > docs/openapi.json
