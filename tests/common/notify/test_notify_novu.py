@@ -122,13 +122,15 @@ def test_server_trouble_and_throttling_are_transient(
 
 @pytest.mark.parametrize(("header", "expected"), [
     ("7", (7.0, 7.0)),
-    (format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True), (50.0, 61.0)),
+    ("<an HTTP date 60 s from now>", (55.0, 61.0)),
     ("Wed, 21 Oct 2015 07:28:00 GMT", (0.0, 0.0)),
     ("soon", None),
 ])
 def test_retry_after_is_passed_on(httpserver: HTTPServer, novu: NovuNotifier,
                                   make_notification: MakeNotification, header: str,
                                   expected: tuple[float, float] | None) -> None:
+    if header.startswith("<"):  # made here, not at collection: the suite may run for minutes
+        header = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
     expect_trigger(httpserver).respond_with_data("", status=503, headers={"Retry-After": header})
     with pytest.raises(DeliveryError) as caught:
         novu.deliver(make_notification())
