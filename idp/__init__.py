@@ -41,7 +41,7 @@ def init_services(app: Flask, settings: Settings) -> None:
 
 
 def init_blueprints(app: Flask, settings: Settings) -> None:
-    from idp import devmail, wellknown
+    from idp import devmail, pages, wellknown
     from idp.auth import views as auth_views
 
     limiter = make_limiter(app, settings, prefix="idp")
@@ -50,6 +50,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     limit_blueprint(limiter, auth, settings)
     app.register_blueprint(auth)
     app.register_blueprint(wellknown.make_blueprint())
+    app.register_blueprint(pages.make_blueprint())
     app.register_blueprint(make_openapi_blueprint(
         title="id.card.coop API", version="0.1.0", description=API_DESCRIPTION))
     if settings.uses_dev_mailbox:

@@ -1,0 +1,36 @@
+"""The member's pages: one app shell (``/``) whose ES modules do all the cryptography in the
+browser, and the protocol-v1 modules of ``widget/`` served beside them.
+
+The card key must live only in page memory as a non-extractable CryptoKey, so the pages are a
+single document with client-side views: a navigation between server pages would lose it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, render_template, send_from_directory
+from flask.typing import ResponseReturnValue
+
+WIDGET = Path(__file__).resolve().parents[1] / "widget"
+# Only the browser modules and the built noble bundle; never package.json, tests or node_modules.
+WIDGET_PARTS = ("src", "dist")
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("pages", __name__)
+
+    @bp.get("/")
+    def app_shell() -> ResponseReturnValue:
+        return render_template("idp/app.html")
+
+    @bp.get("/static/widget/<part>/<path:name>")
+    def widget_file(part: str, name: str) -> ResponseReturnValue:
+        if part not in WIDGET_PARTS:
+            abort(404)
+        response = send_from_directory(WIDGET / part, name, max_age=0)
+        if name.endswith(".js"):
+            response.mimetype = "text/javascript"
+        return response
+
+    return bp
