@@ -27,6 +27,7 @@ REQUIRED: Final[Mapping[Kind, tuple[str, ...]]] = {
     Kind.NEW_DEVICE_LOGIN: ("at", "ip", "user_agent"),
     Kind.SUSPICIOUS_ACTIVITY: ("at", "ip", "user_agent"),
     Kind.ACCOUNT_LOCKED: ("at", "ip"),
+    Kind.RECOVERY_CODE: ("code", "expires_minutes"),
     Kind.PASSWORD_CHANGED: ("at",),
 }
 # Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout.

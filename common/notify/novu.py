@@ -38,6 +38,7 @@ NOVU_WORKFLOW_IDS: Final[Mapping[NotificationKind, str]] = {
     NotificationKind.NEW_DEVICE_LOGIN: "new-device-login",
     NotificationKind.SUSPICIOUS_ACTIVITY: "suspicious-activity",
     NotificationKind.ACCOUNT_LOCKED: "account-locked",
+    NotificationKind.RECOVERY_CODE: "recovery-code",
     NotificationKind.PASSWORD_CHANGED: "password-changed",
 }
 

@@ -24,6 +24,8 @@ class NotificationKind(StrEnum):
     # A rotated refresh token was replayed (RFC 9700 §4.14.2): the session was revoked.
     SUSPICIOUS_ACTIVITY = "suspicious_activity"
     ACCOUNT_LOCKED = "account_locked"
+    # A code to reset a forgotten password with the recovery key.
+    RECOVERY_CODE = "recovery_code"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind's name, not a password
 
 

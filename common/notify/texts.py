@@ -135,6 +135,25 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
                    "you do not use anywhere else.",
         ),
     },
+    Kind.RECOVERY_CODE: {
+        "ru": Text(
+            subject="Код восстановления доступа card.coop: {code}",
+            intro="Ваш код для восстановления доступа к card.coop: {code}\n\n"
+                  "Код действует {expires_minutes} мин. Вместе с ним понадобится ключ "
+                  "восстановления, который вы сохранили при его создании.",
+            advice="Никому не сообщайте этот код. Если вы не восстанавливали доступ, просто "
+                   "не обращайте внимания на это письмо: без ключа восстановления код "
+                   "бесполезен.",
+        ),
+        "en": Text(
+            subject="Your card.coop recovery code: {code}",
+            intro="Your code to recover access to card.coop: {code}\n\n"
+                  "The code is valid for {expires_minutes} minutes. You will also need the "
+                  "recovery key you saved when you created it.",
+            advice="Do not share this code. If you did not ask to recover access, ignore this "
+                   "email: without the recovery key the code is useless.",
+        ),
+    },
     Kind.PASSWORD_CHANGED: {
         "ru": Text(
             subject="Пароль card.coop изменён",
