@@ -1,0 +1,329 @@
+"""Typed client of the id.card.coop account API (docs/api.md), with the zero-knowledge flows.
+
+`IdpClient` has one method per endpoint, taking and returning typed values (`cardcoop.models`),
+and raising `cardcoop.errors.ApiError` subclasses for error answers. `register()` and `login()`
+run the whole flows and derive the keys in this process (PROTOCOL.md §2): only `hashKey` is sent,
+the password and `enc_key` never leave the process.
+
+    with IdpClient("https://id.card.coop") as idp:
+        session = idp.login("member@example.com", password)
+        for info in session.sessions():
+            ...
+        session.refresh()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import httpx
+
+from .crypto import KdfParams, derive_keys, normalize_email
+from .errors import ApiError, ResponseError, error_for_status
+from .models import MAX_KDF_ITERATIONS, Attempt, PrivacyPolicy, ResendResult, SessionInfo, Tokens
+
+__all__ = ["USER_AGENT", "IdpClient", "Session"]
+
+USER_AGENT = "cardcoop-python/0.1"
+_MAX_ERROR_CODE = 100
+_MAX_ERROR_MESSAGE = 500
+_REDACTED = "[redacted]"
+
+T = TypeVar("T")
+
+
+class IdpClient:
+    """Client of one id.card.coop server.
+
+    `http`: an `httpx.Client` to use (its own timeout and settings apply, and it is not closed
+    by `close()`); by default the client makes one with `timeout` seconds and closes it.
+    `max_kdf_iterations`: the ceiling on the PBKDF2 iterations a server may ask for (the floor is
+    the protocol's `MIN_ITERATIONS`). Network failures raise `httpx.TransportError`.
+    """
+
+    def __init__(self, base_url: str, *, http: httpx.Client | None = None,
+                 timeout: float = 10.0, max_kdf_iterations: int = MAX_KDF_ITERATIONS) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("base_url must be an absolute http(s) URL")
+        self.base_url = base_url.rstrip("/")
+        self.max_kdf_iterations = max_kdf_iterations
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(
+            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> IdpClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"IdpClient({self.base_url!r})"
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def privacy_policy(self) -> PrivacyPolicy:
+        """`GET /privacy-policy`."""
+        return self._parse(self._call("GET", "/privacy-policy"), PrivacyPolicy.from_json)
+
+    def initiate_registration(self, email: str, *, privacy_accepted: bool) -> Attempt:
+        """`POST /auth/initiate-registration`: emails a 6-digit code to `email`."""
+        response = self._call("POST", "/auth/initiate-registration",
+                              body={"email": normalize_email(email),
+                                    "privacy_accepted": privacy_accepted})
+        return self._parse(response, self._attempt)
+
+    def verify_email(self, email: str, code: str, uuid: UUID | str) -> bool:
+        """`POST /auth/verify-email` with the emailed code; True once verified."""
+        response = self._call("POST", "/auth/verify-email",
+                              body={"email": normalize_email(email), "code": code,
+                                    "uuid": str(uuid)})
+        return self._parse(response, _verified)
+
+    def resend_code(self, email: str, uuid: UUID | str) -> ResendResult:
+        """`POST /auth/resend-code`. Too soon → `RateLimited` with `retry_after`."""
+        response = self._call("POST", "/auth/resend-code",
+                              body={"email": normalize_email(email), "uuid": str(uuid)})
+        return self._parse(response, ResendResult.from_json)
+
+    def complete_registration(self, email: str, hash_key_b64u: str, uuid: UUID | str) -> Tokens:
+        """`POST /auth/complete-registration` with `hashKey` (PROTOCOL.md §2)."""
+        response = self._call("POST", "/auth/complete-registration",
+                              body={"email": normalize_email(email), "hashKey": hash_key_b64u,
+                                    "uuid": str(uuid)},
+                              secrets=(hash_key_b64u,))
+        return self._parse(response, Tokens.from_json)
+
+    def initiate_login(self, email: str) -> Attempt:
+        """`POST /auth/initiate-login`: the account's `serverSalt` and KDF parameters."""
+        response = self._call("POST", "/auth/initiate-login",
+                              body={"email": normalize_email(email)})
+        return self._parse(response, self._attempt)
+
+    def complete_login(self, email: str, hash_key_b64u: str, uuid: UUID | str) -> Tokens:
+        """`POST /auth/complete-login`. Wrong password or unknown email → `InvalidCredentials`."""
+        response = self._call("POST", "/auth/complete-login",
+                              body={"email": normalize_email(email), "hashKey": hash_key_b64u,
+                                    "uuid": str(uuid)},
+                              secrets=(hash_key_b64u,))
+        return self._parse(response, Tokens.from_json)
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        """`POST /auth/refresh-token`: a new pair; the old refresh token is spent."""
+        response = self._call("POST", "/auth/refresh-token",
+                              body={"refreshToken": refresh_token}, secrets=(refresh_token,))
+        return self._parse(response, Tokens.from_json)
+
+    def logout(self, access_token: str, refresh_token: str) -> None:
+        """`POST /auth/logout`: ends the session both tokens belong to."""
+        self._call("POST", "/auth/logout", body={"refreshToken": refresh_token},
+                   token=access_token, secrets=(refresh_token,))
+
+    def sessions(self, access_token: str) -> list[SessionInfo]:
+        """`GET /auth/sessions`: the member's open sessions."""
+        response = self._call("GET", "/auth/sessions", token=access_token)
+        return self._parse(response, SessionInfo.list_from_json)
+
+    def revoke_session(self, access_token: str, session_id: UUID | str) -> None:
+        """`DELETE /auth/sessions/{id}`. Not one of the member's open sessions → `NotFound`."""
+        # Parsed, so that nothing but a UUID ever lands in the path.
+        sid = session_id if isinstance(session_id, UUID) else UUID(session_id)
+        self._call("DELETE", f"/auth/sessions/{sid}", token=access_token)
+
+    def jwks(self) -> dict[str, Any]:
+        """`GET /.well-known/jwks.json`: the public keys that verify access tokens (RFC 7517)."""
+        return self._parse(self._call("GET", "/.well-known/jwks.json"), _jwks)
+
+    # -- zero-knowledge flows ----------------------------------------------------------------
+
+    def register(self, email: str, password: str, code_provider: Callable[[str], str], *,
+                 privacy_accepted: bool = True) -> Session:
+        """Register and log in: initiate, ask `code_provider(email_norm)` for the emailed code,
+        verify it, derive the keys from `password` with the server's salt and KDF parameters
+        (checked before use), complete. The password never leaves the process."""
+        email_norm = normalize_email(email)
+        attempt = self.initiate_registration(email_norm, privacy_accepted=privacy_accepted)
+        self.verify_email(email_norm, code_provider(email_norm).strip(), attempt.uuid)
+        keys = derive_keys(password, email_norm, attempt.server_salt, attempt.kdf)
+        tokens = self.complete_registration(email_norm, keys.hash_key_b64u, attempt.uuid)
+        return Session(self, email_norm, tokens, keys.enc_key, attempt.kdf)
+
+    def login(self, email: str, password: str) -> Session:
+        """Log in with the password: initiate (salt and KDF parameters, checked before use),
+        derive the keys here, complete with `hashKey`. Wrong password → `InvalidCredentials`."""
+        email_norm = normalize_email(email)
+        attempt = self.initiate_login(email_norm)
+        keys = derive_keys(password, email_norm, attempt.server_salt, attempt.kdf)
+        tokens = self.complete_login(email_norm, keys.hash_key_b64u, attempt.uuid)
+        return Session(self, email_norm, tokens, keys.enc_key, attempt.kdf)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _attempt(self, data: object) -> Attempt:
+        return Attempt.from_json(data, max_iterations=self.max_kdf_iterations)
+
+    def _call(self, method: str, path: str, *, body: Mapping[str, object] | None = None,
+              token: str | None = None, secrets: Iterable[str] = ()) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        # Never follow redirects: a POST carrying a hashKey or a token is not re-sent elsewhere.
+        response = self._http.request(method, self.base_url + path, json=body, headers=headers,
+                                      follow_redirects=False)
+        if not response.is_success:
+            hidden = [*secrets, token] if token is not None else list(secrets)
+            raise _error(response, hidden)
+        return response
+
+    @staticmethod
+    def _parse(response: httpx.Response, parse: Callable[[object], T]) -> T:
+        try:
+            data = response.json()
+        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ResponseError("malformed response: the body is not JSON",
+                                status=response.status_code) from None
+        try:
+            return parse(data)
+        except ResponseError as exc:
+            exc.status = response.status_code
+            raise
+
+
+class Session:
+    """A logged-in member: the current token pair and `enc_key` (PROTOCOL.md §2), which unwraps
+    the card key. `repr` shows neither. `refresh()` rotates the pair in place."""
+
+    __slots__ = ("_client", "_enc_key", "_tokens", "email", "kdf")
+
+    def __init__(self, client: IdpClient, email: str, tokens: Tokens, enc_key: bytes,
+                 kdf: KdfParams) -> None:
+        self._client = client
+        self._tokens = tokens
+        self._enc_key = enc_key
+        self.email = email
+        self.kdf = kdf
+
+    @property
+    def tokens(self) -> Tokens:
+        return self._tokens
+
+    @property
+    def access_token(self) -> str:
+        return self._tokens.access_token
+
+    @property
+    def refresh_token(self) -> str:
+        return self._tokens.refresh_token
+
+    @property
+    def enc_key(self) -> bytes:
+        return self._enc_key
+
+    def refresh(self) -> Tokens:
+        """Rotate the token pair; the session keeps the new one (and returns it)."""
+        self._tokens = self._client.refresh(self._tokens.refresh_token)
+        return self._tokens
+
+    def sessions(self) -> list[SessionInfo]:
+        return self._client.sessions(self._tokens.access_token)
+
+    def revoke_session(self, session_id: UUID | str) -> None:
+        self._client.revoke_session(self._tokens.access_token, session_id)
+
+    def logout(self) -> None:
+        self._client.logout(self._tokens.access_token, self._tokens.refresh_token)
+
+    def __repr__(self) -> str:
+        return (f"Session(email={self.email!r}, expires_in={self._tokens.expires_in}, "
+                "tokens=<hidden>, enc_key=<hidden>)")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _verified(data: object) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("verified"), bool):
+        raise ResponseError("malformed response: field 'verified' is not a boolean")
+    return bool(data["verified"])
+
+
+def _jwks(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ResponseError("malformed response: the body is not a JSON object")
+    keys = data.get("keys")
+    if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
+        raise ResponseError("malformed response: field 'keys' is not a list of objects")
+    return data
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+def _retry_after(value: str | None) -> int | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, math.ceil((when - datetime.now(UTC)).total_seconds()))
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    """`details` with every string redacted (a hostile server could echo a secret there)."""
+    if isinstance(value, str):
+        return _redact(value, secrets)
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {_redact(str(k), secrets): _scrub(v, secrets) for k, v in value.items()}
+    return value
+
+
+def _error(response: httpx.Response, secrets: list[str]) -> ApiError:
+    status = response.status_code
+    code = "http_error"
+    message = f"HTTP {status} {response.reason_phrase}".rstrip()
+    details: Any = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str) and body["error"]:
+            code = body["error"]
+        if isinstance(body.get("message"), str) and body["message"]:
+            message = body["message"]
+        details = _scrub(body.get("details"), secrets)
+    # A server (or a proxy) must not make a secret of this request end up in an error text;
+    # redacted before truncation, so that no prefix of a secret survives either.
+    return error_for_status(status, _redact(code, secrets)[:_MAX_ERROR_CODE],
+                            _redact(message, secrets)[:_MAX_ERROR_MESSAGE],
+                            retry_after=_retry_after(response.headers.get("Retry-After")),
+                            details=details)
