@@ -13,10 +13,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from common.errors import ApiError, InvalidRequest
+
+
+AUTHENTICATORS = "cardcoop.authenticators"
+
+
+def register_authenticator(app: Flask, scheme: str, authenticate: Callable[[], object]) -> None:
+    """``authenticate`` raises ``Unauthorized`` or returns; ``@endpoint(auth=scheme)`` calls it."""
+    app.extensions.setdefault(AUTHENTICATORS, {})[scheme] = authenticate
 
 
 class Schema(BaseModel):
@@ -53,6 +61,10 @@ def endpoint(*, summary: str, tags: tuple[str, ...], body: type[BaseModel] | Non
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
+            if auth is not None:
+                # Authenticate before reading the body: a caller without credentials learns
+                # nothing about what the endpoint would accept.
+                current_app.extensions[AUTHENTICATORS][auth]()
             if body is not None:
                 kwargs["body"] = parse_body(body)
             return to_response(view(*args, **kwargs))

@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def init_models(app: Flask) -> None:
     from common.db import db
     from idp import models  # noqa: F401  (registers the tables with the metadata)
+    from idp.card import models as card_models  # noqa: F401
 
     Migrate(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
 
@@ -41,14 +42,21 @@ def init_services(app: Flask, settings: Settings) -> None:
 
 
 def init_blueprints(app: Flask, settings: Settings) -> None:
+    from common.api import register_authenticator
     from idp import devmail, pages, wellknown
     from idp.auth import views as auth_views
+    from idp.auth.bearer import current_session
+    from idp.card import views as card_views
 
+    register_authenticator(app, "bearer", current_session)
     limiter = make_limiter(app, settings, prefix="idp")
     app.extensions["idp_limiter"] = limiter
     auth = auth_views.make_blueprint()
     limit_blueprint(limiter, auth, settings)
     app.register_blueprint(auth)
+    card = card_views.make_blueprint()
+    limit_blueprint(limiter, card, settings)
+    app.register_blueprint(card)
     app.register_blueprint(wellknown.make_blueprint())
     app.register_blueprint(pages.make_blueprint())
     app.register_blueprint(make_openapi_blueprint(

@@ -39,6 +39,10 @@ class Member(Base):
     privacy_accepted_at: Mapped[datetime] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # PROTOCOL §3: the recovery key's Argon2id verifier and the card key wrapped under it.
+    recovery_verifier: Mapped[str | None] = mapped_column(String(200))
+    recovery_wrapped_card_key: Mapped[str | None] = mapped_column(Text)
+    recovery_created_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     sessions: Mapped[list[AuthSession]] = relationship(back_populates="member")
 
@@ -77,6 +81,22 @@ class LoginAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
     used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class RecoveryAttempt(Base):
+    """A forgotten-password reset: emailed code + recovery key, then the new password proof."""
+
+    __tablename__ = "idp_recovery_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # None: unknown address
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class CredentialFailures(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -35,12 +36,14 @@ def decode_hash_key(value: str) -> bytes:
     return raw
 
 
-def parse_hash_key(value: str) -> bytes:
-    """``decode_hash_key`` for request input: a malformed value is the client's 400."""
+def parse_hash_key(value: str, field: str = "hashKey") -> bytes:
+    """``decode_hash_key`` for request input (any 32-byte b64u key): malformed is a 400."""
     try:
         return decode_hash_key(value)
-    except InvalidHashKey as exc:
-        raise InvalidRequest(str(exc), code="invalid_hash_key") from None
+    except InvalidHashKey:
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()  # hashKey → hash_key
+        raise InvalidRequest(f"{field} must be 32 bytes in canonical base64url.",
+                             code=f"invalid_{snake}") from None
 
 
 class Verifier:

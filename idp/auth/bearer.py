@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from common.errors import Unauthorized
 from idp.auth.sessions import authenticate
@@ -20,4 +20,8 @@ def bearer_token() -> str:
 
 
 def current_session() -> tuple[AccessClaims, AuthSession]:
-    return authenticate(services(), bearer_token())
+    """The request's verified token and open session, checked once per request."""
+    if "member_session" not in g:
+        g.member_session = authenticate(services(), bearer_token())
+    result: tuple[AccessClaims, AuthSession] = g.member_session
+    return result

@@ -7,7 +7,6 @@ an email that someone tried to register with it, and that attempt can never comp
 from __future__ import annotations
 
 import base64
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -21,11 +20,13 @@ from common.errors import Conflict, Forbidden, Gone, InvalidRequest, TooManyRequ
 from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit, privacy
+from idp.auth.codes import code_hash, code_matches, new_code
 from idp.auth.sessions import Tokens, open_session
 from idp.models import Member, Registration
 from idp.passwords import parse_hash_key
 from idp.services import IdpServices
 
+PURPOSE = "registration"
 # After the code is verified, the password step must follow within this time.
 COMPLETE_WITHIN = timedelta(hours=1)
 # The "someone tried to register" email goes out at most this often per address.
@@ -37,15 +38,6 @@ class Attempt:
     uuid: uuid.UUID
     server_salt: str
     kdf_iterations: int
-
-
-def _code_hash(ctx: IdpServices, registration_id: uuid.UUID, code: str) -> str:
-    key = ctx.derived_secret("registration-code")
-    return hmac.new(key, f"{registration_id}:{code}".encode(), "sha256").hexdigest()
-
-
-def _new_code() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
 
 
 def initiate(ctx: IdpServices, email: str, privacy_accepted: bool, client: ClientInfo) -> Attempt:
@@ -83,8 +75,8 @@ def _attempt_notice_due(email: str) -> bool:
 
 def _send_code(ctx: IdpServices, registration: Registration) -> None:
     now = utcnow()
-    code = _new_code()
-    registration.code_hash = _code_hash(ctx, registration.id, code)
+    code = new_code()
+    registration.code_hash = code_hash(ctx, PURPOSE, registration.id, code)
     registration.code_expires_at = now + timedelta(seconds=ctx.settings.code_ttl)
     registration.sends += 1
     registration.last_sent_at = now
@@ -113,9 +105,8 @@ def verify_email(ctx: IdpServices, email: str, code: str, registration_id: uuid.
                    code="too_many_attempts")
     if registration.code_expires_at and registration.code_expires_at < utcnow():
         raise Gone("The code has expired; ask for a new one.", code="code_expired")
-    expected = registration.code_hash or ""
-    if registration.for_existing_member or not hmac.compare_digest(
-            expected, _code_hash(ctx, registration.id, code)):
+    if registration.for_existing_member or not code_matches(
+            ctx, PURPOSE, registration.id, code, registration.code_hash):
         registration.failed_attempts += 1
         audit.record("email_code_failed", client=client, actor=email,
                      registration=str(registration.id))

@@ -98,3 +98,61 @@ class PrivacyPolicyOut(Schema):
     version: str
     effective_date: date
     text: PolicyText
+
+
+B64uKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{43}$",
+                               description="32 bytes, base64url without padding")]
+Envelope = Annotated[str, Field(min_length=60, max_length=4_000,
+                                pattern=r"^[A-Za-z0-9_\-.]+$", description="Compact JWE")]
+
+
+class KdfIn(Schema):
+    type: Literal["pbkdf2-sha256"]
+    iterations: int = Field(ge=100_000, le=10_000_000)
+
+
+class ChangePasswordIn(Schema):
+    hash_key: HashKey
+    new_hash_key: str = Field(alias="newHashKey", pattern=r"^[A-Za-z0-9_-]{43}$")
+    wrapped_card_key: Envelope | None = None
+    kdf: KdfIn | None = None
+
+
+class ChangedOut(Schema):
+    changed: bool
+
+
+class RecoverySetupIn(Schema):
+    hash_key: HashKey
+    recovery_auth: B64uKey
+    recovery_wrapped_card_key: Envelope
+
+
+class RecoveryStatusOut(Schema):
+    enabled: bool
+    created_at: datetime | None = None
+
+
+class RecoveryInitiateOut(Schema):
+    uuid: uuid.UUID
+
+
+class RecoveryVerifyIn(Schema):
+    email: Email
+    uuid: AttemptId
+    code: str = Field(pattern=r"^[0-9]{6}$")
+    recovery_auth: B64uKey
+
+
+class RecoveryVerifyOut(Schema):
+    recovery_wrapped_card_key: str
+    server_salt: str = Field(alias="serverSalt")
+    kdf: Kdf
+
+
+class RecoveryCompleteIn(Schema):
+    email: Email
+    uuid: AttemptId
+    new_hash_key: str = Field(alias="newHashKey", pattern=r"^[A-Za-z0-9_-]{43}$")
+    wrapped_card_key: Envelope
+    kdf: KdfIn | None = None

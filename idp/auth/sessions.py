@@ -137,6 +137,15 @@ def revoke_session(member_id: uuid.UUID, session_id: uuid.UUID, client: ClientIn
     db.session.commit()
 
 
+def revoke_all(member_id: uuid.UUID, *, keep: uuid.UUID | None, reason: str) -> None:
+    """Close every open session of the member but ``keep`` (password change, recovery)."""
+    query = update(AuthSession).where(AuthSession.member_id == member_id,
+                                      AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    db.session.execute(query.values(revoked_at=utcnow(), revoke_reason=reason))
+
+
 def _revoke(session: AuthSession, reason: str, client: ClientInfo, *, event: str) -> None:
     session.revoked_at, session.revoke_reason = utcnow(), reason
     audit.record(event, client=client, member_id=session.member_id,

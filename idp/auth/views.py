@@ -29,14 +29,11 @@ from idp.auth.schemas import (
     VerifyEmailIn,
     VerifyEmailOut,
 )
+from idp.auth.security_views import add_routes as add_security_routes
+from idp.auth.security_views import tokens_out
 from idp.services import services
 
 TAG = ("auth",)
-
-
-def _tokens(tokens: sessions.Tokens) -> TokensOut:
-    return TokensOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                     expires_in=tokens.expires_in)
 
 
 def make_blueprint() -> Blueprint:
@@ -74,7 +71,7 @@ def make_blueprint() -> Blueprint:
     def complete_registration(body: CompleteIn) -> tuple[TokensOut, int]:
         tokens = registration.complete(services(), normalize_email(body.email), body.hash_key,
                                        body.uuid, client_info())
-        return _tokens(tokens), 201
+        return tokens_out(tokens), 201
 
     @bp.post("/auth/initiate-login")
     @endpoint(summary="Start a login: get the salt and KDF parameters", tags=TAG,
@@ -88,14 +85,14 @@ def make_blueprint() -> Blueprint:
     @endpoint(summary="Prove the password (hashKey) and get tokens", tags=TAG, body=CompleteIn,
               responses={200: TokensOut}, errors=(400, 401, 413, 429))
     def complete_login(body: CompleteIn) -> TokensOut:
-        return _tokens(login.complete(services(), normalize_email(body.email), body.hash_key,
+        return tokens_out(login.complete(services(), normalize_email(body.email), body.hash_key,
                                       body.uuid, client_info()))
 
     @bp.post("/auth/refresh-token")
     @endpoint(summary="Rotate the refresh token and get a new pair", tags=TAG, body=RefreshIn,
               responses={200: TokensOut}, errors=(400, 401, 413, 429))
     def refresh_token(body: RefreshIn) -> TokensOut:
-        return _tokens(sessions.refresh(services(), body.refresh_token, client_info()))
+        return tokens_out(sessions.refresh(services(), body.refresh_token, client_info()))
 
     @bp.post("/auth/logout")
     @endpoint(summary="End this session", tags=TAG, body=RefreshIn, auth="bearer",
@@ -120,6 +117,8 @@ def make_blueprint() -> Blueprint:
     def revoke_session(session_id: uuid.UUID) -> None:
         claims, _ = current_session()
         sessions.revoke_session(claims.member_id, session_id, client_info())
+
+    add_security_routes(bp)
 
     @bp.get("/privacy-policy")
     @endpoint(summary="The current privacy policy", tags=("policy",),

@@ -1,0 +1,128 @@
+"""The recovery key (issue #3, PROTOCOL §3): set up while logged in; used with an emailed code
+when the password is forgotten, so the member sets a new password and keeps the card.
+
+The server holds only Argon2id(recovery_auth) and the card key wrapped under a key derived from
+the recovery key: it can check a recovery key, never use one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from common.db import db, utcnow
+from common.errors import Conflict, Gone, InvalidRequest
+from common.notify import NotificationKind
+from common.security import ClientInfo
+from idp import audit
+from idp.auth.codes import code_hash, code_matches, new_code
+from idp.auth.password import notify_password_changed, require_password, set_password
+from idp.auth.sessions import Tokens, open_session, revoke_all
+from idp.card.envelopes import RECOVERY_CARD_KEY, check_envelope
+from idp.card.models import Card
+from idp.models import AuthSession, CredentialFailures, Member, RecoveryAttempt
+from idp.passwords import parse_hash_key
+from idp.services import IdpServices
+
+PURPOSE = "recovery"
+COMPLETE_WITHIN = timedelta(minutes=15)
+
+
+def setup(ctx: IdpServices, session: AuthSession, hash_key: str, recovery_auth: str,
+          recovery_wrapped_card_key: str, client: ClientInfo) -> None:
+    member = session.member
+    require_password(ctx, member, hash_key, client)
+    if db.session.scalar(select(Card.id).where(Card.member_id == member.id)) is None:
+        raise Conflict("Issue the card first: the recovery key protects the card key.",
+                       code="card_not_found")
+    check_envelope("recovery_wrapped_card_key", recovery_wrapped_card_key, RECOVERY_CARD_KEY)
+    member.recovery_verifier = ctx.verifier.make(parse_hash_key(recovery_auth, "recovery_auth"))
+    member.recovery_wrapped_card_key = recovery_wrapped_card_key
+    member.recovery_created_at = utcnow()
+    audit.record("recovery_key_set", client=client, member_id=member.id, actor=str(member.id))
+    db.session.commit()
+
+
+def initiate(ctx: IdpServices, email: str, client: ClientInfo) -> uuid.UUID:
+    """Same answer for every address; only a member's address gets a code."""
+    member = db.session.scalar(select(Member).where(Member.email == email))
+    attempt = RecoveryAttempt(id=uuid.uuid4(), email=email, member_id=member.id if member else None,
+                              failed_attempts=0,
+                              expires_at=utcnow() + timedelta(seconds=ctx.settings.code_ttl))
+    db.session.add(attempt)
+    if member is not None:
+        code = new_code()
+        attempt.code_hash = code_hash(ctx, PURPOSE, attempt.id, code)
+        ctx.notify(NotificationKind.RECOVERY_CODE, to_email=email, subscriber_id=str(member.id),
+                   code=code, expires_minutes=str(ctx.settings.code_ttl // 60))
+    audit.record("recovery_started", client=client, member_id=member.id if member else None,
+                 actor=str(member.id) if member else email)
+    db.session.commit()
+    return attempt.id
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    recovery_wrapped_card_key: str
+    server_salt: str
+    kdf_iterations: int
+
+
+def _attempt(email: str, attempt_id: uuid.UUID) -> RecoveryAttempt:
+    attempt = db.session.get(RecoveryAttempt, attempt_id)
+    if attempt is None or attempt.email != email:
+        raise InvalidRequest("No recovery matches this email and uuid.", code="unknown_recovery")
+    if attempt.completed_at is not None:
+        raise Conflict("This recovery is already complete.", code="already_completed")
+    return attempt
+
+
+def verify(ctx: IdpServices, email: str, attempt_id: uuid.UUID, code: str, recovery_auth: str,
+           client: ClientInfo) -> Unlocked:
+    attempt = _attempt(email, attempt_id)
+    if attempt.failed_attempts >= ctx.settings.code_max_attempts:
+        raise Gone("Too many wrong tries; start the recovery again.", code="too_many_attempts")
+    if attempt.expires_at < utcnow():
+        raise Gone("The code has expired; start again.", code="code_expired")
+    member = db.session.get(Member, attempt.member_id) if attempt.member_id else None
+    # Both checks always run (the Argon2id one against a dummy when there is nothing to check),
+    # so the answer's timing does not tell which part was wrong or whether the address exists.
+    key_ok = ctx.verifier.check(member.recovery_verifier if member else None,
+                                parse_hash_key(recovery_auth, "recovery_auth"))
+    code_ok = code_matches(ctx, PURPOSE, attempt.id, code, attempt.code_hash)
+    if not (member and code_ok and key_ok and member.recovery_wrapped_card_key):
+        attempt.failed_attempts += 1
+        audit.record("recovery_failed", client=client, member_id=attempt.member_id,
+                     actor=str(attempt.member_id or email))
+        db.session.commit()
+        raise InvalidRequest("The code or the recovery key is not right.",
+                             code="invalid_recovery")
+    attempt.verified_at, attempt.code_hash = utcnow(), None
+    db.session.commit()
+    return Unlocked(member.recovery_wrapped_card_key, member.server_salt, member.kdf_iterations)
+
+
+def complete(ctx: IdpServices, email: str, attempt_id: uuid.UUID, new_hash_key: str,
+             wrapped_card_key: str, kdf_iterations: int | None, client: ClientInfo) -> Tokens:
+    attempt = _attempt(email, attempt_id)
+    if attempt.verified_at is None or attempt.member_id is None:
+        raise InvalidRequest("Verify the code and the recovery key first.",
+                             code="recovery_not_verified")
+    if attempt.verified_at + COMPLETE_WITHIN < utcnow():
+        raise Gone("This recovery has expired; start again.", code="recovery_expired")
+    member = db.session.get(Member, attempt.member_id)
+    assert member is not None  # members are not deleted while an attempt is open
+    set_password(ctx, member, new_hash_key, wrapped_card_key, kdf_iterations)
+    attempt.completed_at = utcnow()
+    revoke_all(member.id, keep=None, reason="password_recovered")
+    lock = db.session.get(CredentialFailures, member.email)
+    if lock is not None:
+        db.session.delete(lock)  # the owner proved themselves twice over
+    audit.record("password_recovered", client=client, member_id=member.id, actor=str(member.id))
+    notify_password_changed(ctx, member, client)
+    tokens = open_session(ctx, member, client)
+    db.session.commit()
+    return tokens

@@ -1,0 +1,106 @@
+"""/card/*: thin views over the card service; every route but the schema needs the member's
+Bearer token."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from common.api import endpoint
+from common.security import client_info
+from idp.auth.bearer import current_session
+from idp.card import service
+from idp.card.models import Card, CoopAccount
+from idp.card.schemas import (
+    AccountIn,
+    AccountOut,
+    AccountsOut,
+    CardMeta,
+    CardOut,
+    IssueCardIn,
+    IssueCardOut,
+    UpdateCardIn,
+    UpdateCardOut,
+)
+
+TAG = ("card",)
+SCHEMA_FILE = Path(__file__).with_name("schema_v1.json")
+
+
+@cache
+def card_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+def account_out(account: CoopAccount) -> AccountOut:
+    return AccountOut(coopname=account.coopname, username=account.username,
+                      public_key=account.public_key, encrypted_account=account.encrypted_account,
+                      created_at=account.created_at)
+
+
+def card_out(card: Card) -> CardOut:
+    return CardOut(card_id=card.id, encrypted_personal_data=card.encrypted_personal_data,
+                   wrapped_card_key=card.wrapped_card_key,
+                   meta=CardMeta.model_validate(card.meta, strict=False), revision=card.revision,
+                   accounts=[account_out(a) for a in card.accounts])
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("card", __name__)
+
+    @bp.get("/card/schema")
+    @endpoint(summary="The JSON Schema of the card's personal data", tags=TAG,
+              responses={200: None}, errors=(429,),
+              description="JSON Schema 2020-12, $id card.coop/schema/v1: oneOf individual, "
+                          "entrepreneur, organization. Clients build forms from it and validate "
+                          "against it before encrypting.")
+    def schema() -> Response:
+        response = jsonify(card_schema())
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+    @bp.post("/card/issue")
+    @endpoint(summary="Issue the member's card (ciphertext only)", tags=TAG, body=IssueCardIn,
+              auth="bearer", responses={201: IssueCardOut}, errors=(400, 409, 413, 429))
+    def issue(body: IssueCardIn) -> tuple[IssueCardOut, int]:
+        claims, _ = current_session()
+        card = service.issue(claims.member_id, body, client_info())
+        return IssueCardOut(card_id=card.id), 201
+
+    @bp.get("/card")
+    @endpoint(summary="The member's card, as stored (ciphertext)", tags=TAG, auth="bearer",
+              responses={200: CardOut}, errors=(404, 429))
+    def read() -> CardOut:
+        claims, _ = current_session()
+        return card_out(service.get_card(claims.member_id))
+
+    @bp.put("/card")
+    @endpoint(summary="Replace the personal data (optimistic concurrency on revision)", tags=TAG,
+              body=UpdateCardIn, auth="bearer", responses={200: UpdateCardOut},
+              errors=(400, 404, 409, 413, 429))
+    def replace(body: UpdateCardIn) -> UpdateCardOut:
+        claims, _ = current_session()
+        card = service.replace_personal_data(claims.member_id, body, client_info())
+        return UpdateCardOut(card_id=card.id, revision=card.revision)
+
+    @bp.post("/card/add-account")
+    @endpoint(summary="Add the member's account in a cooperative", tags=TAG, body=AccountIn,
+              auth="bearer", responses={201: AccountOut}, errors=(400, 404, 409, 413, 429))
+    def add_account(body: AccountIn) -> tuple[AccountOut, int]:
+        claims, _ = current_session()
+        return account_out(service.add_account(claims.member_id, body, client_info())), 201
+
+    @bp.get("/card/accounts")
+    @endpoint(summary="The member's cooperative accounts", tags=TAG, auth="bearer",
+              responses={200: AccountsOut}, errors=(429,))
+    def accounts() -> AccountsOut:
+        claims, _ = current_session()
+        card = service.find_card(claims.member_id)
+        return AccountsOut(accounts=[account_out(a) for a in (card.accounts if card else [])])
+
+    return bp
