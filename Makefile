@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi:idp
 
-.PHONY: run test lint bench migrate venv clean openapi
+.PHONY: run test lint bench migrate venv clean openapi widget
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,22 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
+# The browser modules: noble (secp256k1, RIPEMD-160) bundled by a committed, reproducible step
+# from the locked npm packages. Rebuilt only when the lock file changes.
+widget/dist/.built: widget/package-lock.json widget/scripts/build.js widget/src/vendor-entry.js
+	cd widget && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $@
+
+widget: widget/dist/.built
+
 migrate: venv
 	$(BIN)/flask --app wsgi:idp db upgrade
 
-run: venv migrate
+run: venv widget migrate
 	$(BIN)/python scripts/run_all.py
 
-test: venv
+test: venv widget
+	cd widget && npm test
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml -q
 
 lint: venv
@@ -38,7 +47,7 @@ bench: venv
 	$(BIN)/python bench/auth_bench.py
 
 clean:
-	rm -rf $(VENV) instance .coverage coverage.xml
+	rm -rf $(VENV) instance .coverage coverage.xml widget/node_modules widget/dist
 
 # The committed API reference (docs/openapi.json); a test fails when it is stale.
 openapi: venv

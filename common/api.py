@@ -82,13 +82,17 @@ def parse_body(model: type[M]) -> M:
     if not request.is_json:
         raise InvalidRequest("The body must be JSON (Content-Type: application/json).",
                              code="invalid_json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…": the json module gives up before the size limit does
+        data = None
     if data is None:
         raise InvalidRequest("The body is not valid JSON.", code="invalid_json")
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a JSON object.", code="invalid_json")
     try:
-        return model.model_validate(data)
+        # Only the wire names (aliases) from clients; snake_case names are for Python code.
+        return model.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
         raise InvalidRequest("Some fields are missing or invalid.", code="invalid_request",
                              details=validation_details(exc)) from None

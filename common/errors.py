@@ -108,6 +108,10 @@ def register_error_handlers(app: Flask) -> None:
         }.get(error.code or 500, "http_error")
         response = jsonify({"error": code, "message": error.description or error.name})
         response.status_code = error.code or 500
+        # Keep what the exception says besides its HTML body, e.g. Allow on a 405 (RFC 9110).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         if error.code == 429:
             retry = getattr(error, "retry_after", None)
             if retry:
