@@ -11,7 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from common.db import db
-from common.outbox import deliver_due
+from common.outbox import DeliveryReport, deliver_due
 from idp.models import Outbox
 from idp.notifications import build_notifiers
 from idp.services import services
@@ -35,14 +35,18 @@ def worker_command(once: bool) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("worker started; channels: %s", ", ".join(notifiers) or "none")
+    total = DeliveryReport()
     while not stopping:
         report = deliver_due(db.session, Outbox, notifiers,
                              max_attempts=settings.outbox_max_attempts)
         db.session.remove()
-        if once:
-            click.echo(f"sent {report.sent}, retried {report.retried}, dead {report.dead}")
+        total.sent, total.retried = total.sent + report.sent, total.retried + report.retried
+        total.dead += report.dead
+        idle = not (report.sent or report.retried or report.dead)
+        if once and idle:  # everything that was due is handled (retries wait for later)
+            click.echo(f"sent {total.sent}, retried {total.retried}, dead {total.dead}")
             return
-        if not (report.sent or report.retried or report.dead):
+        if idle:
             time.sleep(settings.worker_poll_interval)
 
 

@@ -160,3 +160,13 @@ def test_dev_mailbox_page_shows_the_code(app, client):
 def test_dev_mailbox_is_absent_with_a_real_channel(make_app, smtp_server):
     app = make_app(smtp_url=smtp_server[0])
     assert app.test_client().get("/dev/mailbox").status_code == 404
+
+
+def test_worker_once_drains_more_than_one_batch(app, client):
+    emails = [random_email() for _ in range(25)]  # more than one batch of 20
+    for email in emails:
+        start(client, email)
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "sent 25" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Outbox).where(Outbox.status == PENDING)) is None
