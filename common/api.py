@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from common.errors import ApiError, InvalidRequest
 
-
 AUTHENTICATORS = "cardcoop.authenticators"
 
 
@@ -34,9 +33,15 @@ class Schema(BaseModel):
                               str_strip_whitespace=False)
 
 
+class FieldProblem(Schema):
+    field: str
+    problem: str
+
+
 class ErrorBody(Schema):
     error: str
     message: str
+    details: list[FieldProblem] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,13 @@ def parse_body(model: type[M]) -> M:
 
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
     """Field paths and messages only: pydantic's ``input`` would echo secrets back."""
-    return [{"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+    return [{"field": ".".join(str(p) for p in err["loc"]), "problem": _problem(err)}
             for err in exc.errors(include_url=False, include_input=False)]
+
+
+def _problem(err: Any) -> str:
+    # Some parsers quote the offending character ("found `s` at 0"): keep input out entirely.
+    return "Input should be a valid UUID" if err["type"] == "uuid_parsing" else str(err["msg"])
 
 
 def to_response(result: Any) -> Response:

@@ -7,6 +7,7 @@ error body is ``{"error": <stable code>, "message": <human text>}``; no stack tr
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -120,8 +121,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        # Logged with the type only: a message may quote user input.
-        log.exception("unhandled %s", type(error).__name__)
+        # The type and where, without the message: a message may quote user input.
+        log.error("unhandled %s\n%s", type(error).__name__,
+                  "".join(traceback.format_tb(error.__traceback__)))
         response = jsonify({"error": "server_error",
                             "message": "Something went wrong on our side."})
         response.status_code = 500

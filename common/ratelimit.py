@@ -18,7 +18,10 @@ from common.settings import Settings
 def account_key() -> str:
     """The account a request is about: the email in the body, else the token it carries.
     Hashed so that the limiter's storage never holds an address or a token."""
-    data = request.get_json(silent=True) if request.is_json else None
+    try:
+        data = request.get_json(silent=True) if request.is_json else None
+    except Exception:  # too large, too deep: the view answers that; the limit still applies
+        data = None
     subject = ""
     if isinstance(data, dict):
         value = data.get("email") or data.get("refreshToken")
@@ -28,7 +31,8 @@ def account_key() -> str:
         subject = request.headers.get("Authorization", "")
     if not subject:
         return "ip:" + client_info().ip
-    return "acct:" + hashlib.sha256(subject.encode()).hexdigest()[:32]
+    # surrogatepass: a lone surrogate in the body must not crash the key (and the limit).
+    return "acct:" + hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def ip_key() -> str:

@@ -6,16 +6,21 @@ Validated at start-up: a bad value stops the process with a message that names t
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "CARDCOOP_"
 DEFAULT_INSTANCE = Path("instance")
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(RuntimeError):
@@ -30,7 +35,7 @@ class Settings(BaseSettings):
 
     database_url: str = ""  # empty: a SQLite file under instance_path
     redis_url: str | None = None
-    secret_key: str | None = Field(default=None, min_length=32, repr=False)
+    secret_key: str | None = Field(default=None, min_length=MIN_SECRET_LENGTH, repr=False)
 
     idp_url: str = "http://127.0.0.1:8000"
     portal_url: str = "http://127.0.0.1:8001"
@@ -75,6 +80,36 @@ class Settings(BaseSettings):
 
     outbox_max_attempts: int = Field(default=8, ge=1)
     worker_poll_interval: float = Field(default=1.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("must be a database URL like postgresql://user@host:5432/db") from None
+        if url.get_backend_name() not in {"postgresql", "sqlite"}:
+            raise ValueError("only postgresql:// and sqlite:// are supported")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must look like redis://host:6379/0")
+        return value or None
+
+    @field_validator("ratelimit_per_ip", "ratelimit_per_account")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        # Flask-Limiter would log and skip an unparsable limit: refuse it here instead.
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be Flask-Limiter notation like 30/minute;300/hour") from None
+        return value
 
     @field_validator("smtp_url")
     @classmethod
@@ -123,9 +158,15 @@ class Settings(BaseSettings):
         path = self.instance_path / "secret_key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+            # Created 0600 in one step: never readable by others, not even for a moment.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        secret = path.read_text().strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(f"{path} holds no usable secret (under {MIN_SECRET_LENGTH} "
+                                "characters): delete it to generate a new one")
+        return secret
 
 
 def load_settings(**overrides: object) -> Settings:
