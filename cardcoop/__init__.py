@@ -1,11 +1,23 @@
 """card.coop Python SDK.
 
 `cardcoop.crypto` implements the zero-knowledge protocol v1 (see shared/protocol/PROTOCOL.md);
-the API client lives beside it.
+the API client lives beside it (`cardcoop.client`), and the card operations on top of it
+(`cardcoop.card`).
 """
 
 from __future__ import annotations
 
+from .card import CardSession, recover
+from .card_models import (
+    Account,
+    Card,
+    CardInvalid,
+    CardMeta,
+    RecoveryStatus,
+    RecoveryUnlocked,
+    StoredAccount,
+    StoredCard,
+)
 from .client import IdpClient, Session
 from .errors import (
     ApiError,
@@ -24,9 +36,14 @@ from .errors import (
 from .models import Attempt, PrivacyPolicy, ResendResult, SessionInfo, Tokens
 
 __all__ = [
+    "Account",
     "ApiError",
     "Attempt",
     "BadRequest",
+    "Card",
+    "CardInvalid",
+    "CardMeta",
+    "CardSession",
     "Conflict",
     "Forbidden",
     "Gone",
@@ -35,12 +52,17 @@ __all__ = [
     "NotFound",
     "PrivacyPolicy",
     "RateLimited",
+    "RecoveryStatus",
+    "RecoveryUnlocked",
     "ResendResult",
     "ResponseError",
     "ServerError",
     "Session",
     "SessionInfo",
+    "StoredAccount",
+    "StoredCard",
     "Tokens",
     "Unauthorized",
     "UnsafeKdf",
+    "recover",
 ]

@@ -25,6 +25,16 @@ from uuid import UUID
 
 import httpx
 
+from .card_models import (
+    CardMeta,
+    RecoveryStatus,
+    RecoveryUnlocked,
+    StoredAccount,
+    StoredCard,
+    card_id_from_json,
+    meta_json,
+    revision_from_json,
+)
 from .crypto import KdfParams, derive_keys, normalize_email
 from .errors import ApiError, ResponseError, error_for_status
 from .models import MAX_KDF_ITERATIONS, Attempt, PrivacyPolicy, ResendResult, SessionInfo, Tokens
@@ -150,6 +160,111 @@ class IdpClient:
         """`GET /.well-known/jwks.json`: the public keys that verify access tokens (RFC 7517)."""
         return self._parse(self._call("GET", "/.well-known/jwks.json"), _jwks)
 
+    # -- the card (Bearer): ciphertext in, ciphertext out (see cardcoop.card for the rest) --------
+
+    def card_schema(self) -> dict[str, Any]:
+        """`GET /card/schema`: the JSON Schema (2020-12) of the card's personal data."""
+        return self._parse(self._call("GET", "/card/schema"), _json_object)
+
+    def issue_card(self, access_token: str, encrypted_personal_data: str, wrapped_card_key: str,
+                   meta: CardMeta | Mapping[str, Any]) -> str:
+        """`POST /card/issue`; the new card's id. A second card → `Conflict` (``card_exists``)."""
+        response = self._call("POST", "/card/issue", token=access_token,
+                              body={"encrypted_personal_data": encrypted_personal_data,
+                                    "wrapped_card_key": wrapped_card_key,
+                                    "meta": meta_json(meta)})
+        return self._parse(response, _card_id)
+
+    def get_card(self, access_token: str) -> StoredCard:
+        """`GET /card`: the card as stored. No card yet → `NotFound` (``card_not_found``)."""
+        return self._parse(self._call("GET", "/card", token=access_token), StoredCard.from_json)
+
+    def put_card(self, access_token: str, encrypted_personal_data: str,
+                 meta: CardMeta | Mapping[str, Any], revision: int) -> int:
+        """`PUT /card` naming the `revision` read; the new revision. Stale → `Conflict`
+        (``stale_revision``)."""
+        response = self._call("PUT", "/card", token=access_token,
+                              body={"encrypted_personal_data": encrypted_personal_data,
+                                    "meta": meta_json(meta), "revision": revision})
+        return self._parse(response, revision_from_json)
+
+    def add_account(self, access_token: str, coopname: str, username: str, public_key: str,
+                    encrypted_account: str) -> StoredAccount:
+        """`POST /card/add-account`. One per cooperative → `Conflict` (``account_exists``)."""
+        response = self._call("POST", "/card/add-account", token=access_token,
+                              body={"coopname": coopname, "username": username,
+                                    "public_key": public_key,
+                                    "encrypted_account": encrypted_account})
+        return self._parse(response, StoredAccount.from_json)
+
+    def accounts(self, access_token: str) -> list[StoredAccount]:
+        """`GET /card/accounts` (an empty list before the card is issued)."""
+        response = self._call("GET", "/card/accounts", token=access_token)
+        return self._parse(response, StoredAccount.list_from_json)
+
+    # -- password change and recovery --------------------------------------------------------
+
+    def change_password(self, access_token: str, hash_key_b64u: str, new_hash_key_b64u: str,
+                        wrapped_card_key: str | None, kdf: KdfParams | None = None) -> None:
+        """`POST /auth/change-password`: `hashKey` proves the current password (wrong →
+        `Forbidden`); `wrapped_card_key` is the card key under the new `enc_key` (None when
+        there is no card yet); `kdf` only to change the iterations."""
+        body: dict[str, object] = {"hashKey": hash_key_b64u, "newHashKey": new_hash_key_b64u}
+        if wrapped_card_key is not None:
+            body["wrapped_card_key"] = wrapped_card_key
+        if kdf is not None:
+            body["kdf"] = kdf.to_dict()
+        response = self._call("POST", "/auth/change-password", body=body, token=access_token,
+                              secrets=(hash_key_b64u, new_hash_key_b64u))
+        self._parse(response, _changed)
+
+    def recovery_status(self, access_token: str) -> RecoveryStatus:
+        """`GET /auth/recovery`: whether a recovery key is set up."""
+        response = self._call("GET", "/auth/recovery", token=access_token)
+        return self._parse(response, RecoveryStatus.from_json)
+
+    def setup_recovery(self, access_token: str, hash_key_b64u: str, recovery_auth_b64u: str,
+                       recovery_wrapped_card_key: str) -> RecoveryStatus:
+        """`POST /auth/recovery`: set up (or replace) the recovery key. No card → `Conflict`."""
+        response = self._call("POST", "/auth/recovery", token=access_token,
+                              body={"hashKey": hash_key_b64u,
+                                    "recovery_auth": recovery_auth_b64u,
+                                    "recovery_wrapped_card_key": recovery_wrapped_card_key},
+                              secrets=(hash_key_b64u, recovery_auth_b64u))
+        return self._parse(response, RecoveryStatus.from_json)
+
+    def recovery_initiate(self, email: str) -> UUID:
+        """`POST /auth/recovery/initiate`: emails a code (only to a member's address; the answer
+        is the same for every address). The attempt id."""
+        response = self._call("POST", "/auth/recovery/initiate",
+                              body={"email": normalize_email(email)})
+        return self._parse(response, _attempt_id)
+
+    def recovery_verify(self, email: str, uuid: UUID | str, code: str,
+                        recovery_auth_b64u: str) -> RecoveryUnlocked:
+        """`POST /auth/recovery/verify`: (recovery_wrapped_card_key, serverSalt, kdf), the KDF
+        parameters checked like at login. Wrong code or key → `BadRequest`
+        (``invalid_recovery``)."""
+        response = self._call("POST", "/auth/recovery/verify",
+                              body={"email": normalize_email(email), "uuid": str(uuid),
+                                    "code": code, "recovery_auth": recovery_auth_b64u},
+                              secrets=(recovery_auth_b64u, code))
+        return self._parse(response, lambda data: RecoveryUnlocked.from_json(
+            data, max_iterations=self.max_kdf_iterations))
+
+    def recovery_complete(self, email: str, uuid: UUID | str, new_hash_key_b64u: str,
+                          wrapped_card_key: str, kdf: KdfParams | None = None) -> Tokens:
+        """`POST /auth/recovery/complete`: the new password's `newHashKey` and the card key
+        re-wrapped under its `enc_key`; a new token pair (every other session ends)."""
+        body: dict[str, object] = {"email": normalize_email(email), "uuid": str(uuid),
+                                   "newHashKey": new_hash_key_b64u,
+                                   "wrapped_card_key": wrapped_card_key}
+        if kdf is not None:
+            body["kdf"] = kdf.to_dict()
+        response = self._call("POST", "/auth/recovery/complete", body=body,
+                              secrets=(new_hash_key_b64u,))
+        return self._parse(response, Tokens.from_json)
+
     # -- zero-knowledge flows ----------------------------------------------------------------
 
     def register(self, email: str, password: str, code_provider: Callable[[str], str], *,
@@ -162,7 +277,8 @@ class IdpClient:
         self.verify_email(email_norm, code_provider(email_norm).strip(), attempt.uuid)
         keys = derive_keys(password, email_norm, attempt.server_salt, attempt.kdf)
         tokens = self.complete_registration(email_norm, keys.hash_key_b64u, attempt.uuid)
-        return Session(self, email_norm, tokens, keys.enc_key, attempt.kdf)
+        return Session(self, email_norm, tokens, keys.enc_key, attempt.kdf,
+                       server_salt=attempt.server_salt)
 
     def login(self, email: str, password: str) -> Session:
         """Log in with the password: initiate (salt and KDF parameters, checked before use),
@@ -171,7 +287,8 @@ class IdpClient:
         attempt = self.initiate_login(email_norm)
         keys = derive_keys(password, email_norm, attempt.server_salt, attempt.kdf)
         tokens = self.complete_login(email_norm, keys.hash_key_b64u, attempt.uuid)
-        return Session(self, email_norm, tokens, keys.enc_key, attempt.kdf)
+        return Session(self, email_norm, tokens, keys.enc_key, attempt.kdf,
+                       server_salt=attempt.server_salt)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -207,17 +324,26 @@ class IdpClient:
 
 class Session:
     """A logged-in member: the current token pair and `enc_key` (PROTOCOL.md §2), which unwraps
-    the card key. `repr` shows neither. `refresh()` rotates the pair in place."""
+    the card key. `repr` shows neither. `refresh()` rotates the pair in place.
 
-    __slots__ = ("_client", "_enc_key", "_tokens", "email", "kdf")
+    `kdf` and `server_salt` are the account's parameters from the login (or registration, or
+    recovery): a password change derives the new keys with them. The card operations are in
+    `cardcoop.card.CardSession(session)`."""
+
+    __slots__ = ("_client", "_enc_key", "_tokens", "email", "kdf", "server_salt")
 
     def __init__(self, client: IdpClient, email: str, tokens: Tokens, enc_key: bytes,
-                 kdf: KdfParams) -> None:
+                 kdf: KdfParams, *, server_salt: str | None = None) -> None:
         self._client = client
         self._tokens = tokens
         self._enc_key = enc_key
         self.email = email
         self.kdf = kdf
+        self.server_salt = server_salt
+
+    @property
+    def client(self) -> IdpClient:
+        return self._client
 
     @property
     def tokens(self) -> Tokens:
@@ -234,6 +360,11 @@ class Session:
     @property
     def enc_key(self) -> bytes:
         return self._enc_key
+
+    def _rekey(self, enc_key: bytes, kdf: KdfParams) -> None:
+        """After a password change (`cardcoop.card`): the new password's `enc_key` and KDF."""
+        self._enc_key = enc_key
+        self.kdf = kdf
 
     def refresh(self) -> Tokens:
         """Rotate the token pair; the session keeps the new one (and returns it)."""
@@ -261,6 +392,33 @@ def _verified(data: object) -> bool:
     if not isinstance(data, dict) or not isinstance(data.get("verified"), bool):
         raise ResponseError("malformed response: field 'verified' is not a boolean")
     return bool(data["verified"])
+
+
+def _json_object(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ResponseError("malformed response: the body is not a JSON object")
+    return data
+
+
+def _card_id(data: object) -> str:
+    if not isinstance(data, dict):
+        raise ResponseError("malformed response: the body is not a JSON object")
+    return card_id_from_json(data)
+
+
+def _changed(data: object) -> bool:
+    if not isinstance(data, dict) or data.get("changed") is not True:
+        raise ResponseError("malformed response: field 'changed' is not true")
+    return True
+
+
+def _attempt_id(data: object) -> UUID:
+    if not isinstance(data, dict) or not isinstance(data.get("uuid"), str):
+        raise ResponseError("malformed response: field 'uuid' is not a string")
+    try:
+        return UUID(data["uuid"])
+    except ValueError:
+        raise ResponseError("malformed response: field 'uuid' is not a UUID") from None
 
 
 def _jwks(data: object) -> dict[str, Any]:

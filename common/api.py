@@ -121,7 +121,7 @@ def to_response(result: Any) -> Response:
     if isinstance(result, Response):
         return result
     if isinstance(result, BaseModel):
-        response = jsonify(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+        response = jsonify(result.model_dump(mode="json", by_alias=True))
     elif result is None:
         return Response(status=204)
     else:

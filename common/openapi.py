@@ -48,6 +48,9 @@ def build_document(app: Flask, *, title: str, version: str, description: str) ->
             models.add(op.body)
         models.update(m for m in op.responses.values() if m)
     ordered = sorted(models, key=lambda m: m.__name__)
+    names = [m.__name__ for m in ordered]
+    # Components are keyed by class name: two models with one name would silently collide.
+    assert len(names) == len(set(names)), f"duplicate schema names: {sorted(names)}"
     _, defs = models_json_schema([(m, "validation") for m in ordered], ref_template=REF,
                                  by_alias=True)
     schemas = defs.get("$defs", {})

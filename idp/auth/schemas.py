@@ -76,6 +76,19 @@ class RefreshIn(Schema):
     refresh_token: OpaqueToken = Field(alias="refreshToken")
 
 
+class MemberOut(Schema):
+    """What the member's own token may learn about the account: enough to derive keys again
+    (re-authentication for a password change) without a new login."""
+
+    sub: uuid.UUID
+    email: str
+    server_salt: str = Field(alias="serverSalt")
+    kdf: Kdf
+    created_at: datetime
+    privacy_version: str
+    has_card: bool
+
+
 class SessionOut(Schema):
     id: uuid.UUID
     user_agent: str

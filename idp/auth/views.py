@@ -13,6 +13,7 @@ from idp.auth import login, registration, sessions
 from idp.auth.bearer import current_session
 from idp.auth.emails import normalize_email
 from idp.auth.schemas import (
+    MemberOut,
     AttemptOut,
     CompleteIn,
     InitiateLoginIn,
@@ -31,6 +32,7 @@ from idp.auth.schemas import (
 )
 from idp.auth.security_views import add_routes as add_security_routes
 from idp.auth.security_views import tokens_out
+from idp.card.service import find_card
 from idp.services import services
 
 TAG = ("auth",)
@@ -100,6 +102,17 @@ def make_blueprint() -> Blueprint:
     def logout(body: RefreshIn) -> None:
         _, session = current_session()
         sessions.logout(services(), session, body.refresh_token, client_info())
+
+    @bp.get("/auth/account")
+    @endpoint(summary="The member's account: email, salt and KDF parameters", tags=TAG,
+              auth="bearer", responses={200: MemberOut}, errors=(429,))
+    def account() -> MemberOut:
+        _, session = current_session()
+        member = session.member
+        return MemberOut(sub=member.id, email=member.email, server_salt=member.server_salt,
+                          kdf=Kdf(iterations=member.kdf_iterations), created_at=member.created_at,
+                          privacy_version=member.privacy_version,
+                          has_card=find_card(member.id) is not None)
 
     @bp.get("/auth/sessions")
     @endpoint(summary="The member's open sessions", tags=TAG, auth="bearer",

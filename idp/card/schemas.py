@@ -21,12 +21,15 @@ AntelopeName = Annotated[str, Field(min_length=1, max_length=13,
 
 
 class CardMeta(Schema):
+    """As stored: a card written by an older client may carry an older version."""
+
     version: int = Field(ge=0, description="Format of the plaintext; clients migrate older ones")
-    schema_id: Literal["card.coop/schema/v1"] = Field(alias="schema")
+    schema_id: str = Field(alias="schema")
 
 
-class WriteMeta(CardMeta):
+class WriteMeta(Schema):
     version: Literal[1] = Field(description="New writes use the current format")
+    schema_id: Literal["card.coop/schema/v1"] = Field(alias="schema")
 
 
 class IssueCardIn(Schema):
@@ -38,6 +41,7 @@ class IssueCardIn(Schema):
 class IssueCardOut(Schema):
     card_id: uuid.UUID
     status: Literal["issued"] = "issued"
+    revision: int = 1
 
 
 class AccountIn(Schema):

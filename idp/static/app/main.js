@@ -1,1 +1,146 @@
-document.getElementById("app").textContent = "…";
+// The member app of id.card.coop: one document, views switched by the URL hash, so that the
+// keys held in memory (state.js) survive navigation and vanish on logout or reload.
+import * as api from './api.js';
+import * as state from './state.js';
+import { h, replace } from './dom.js';
+import { T, getLang, setLang, t, LANGS, onLangChange } from './i18n.js';
+import { alertBox, focusHeading } from './ui.js';
+import loginView from './views/login.js';
+import registerView from './views/register.js';
+import forgotView from './views/forgot.js';
+import cardView from './views/card.js';
+import cardNewView from './views/card_new.js';
+import cardEditView from './views/card_edit.js';
+import accountsView from './views/accounts.js';
+import securityView from './views/security.js';
+
+/**
+ * @typedef {{go: (route: string) => void, flash: (text: {i18n: () => string}, kind?: string) => void,
+ *            logout: (text?: {i18n: () => string}) => Promise<void>}} Ctx
+ * @typedef {{view: (ctx: Ctx) => HTMLElement | Promise<HTMLElement>, auth: boolean, title: string}} Route
+ */
+
+/** @type {Record<string, Route>} */
+const ROUTES = {
+  login: { view: loginView, auth: false, title: 'login.title' },
+  register: { view: registerView, auth: false, title: 'register.title' },
+  forgot: { view: forgotView, auth: false, title: 'forgot.title' },
+  card: { view: cardView, auth: true, title: 'card.title' },
+  'card/new': { view: cardNewView, auth: true, title: 'card_new.title' },
+  'card/edit': { view: cardEditView, auth: true, title: 'card_edit.title' },
+  accounts: { view: accountsView, auth: true, title: 'accounts.title' },
+  security: { view: securityView, auth: true, title: 'security.title' },
+};
+const NAV = [['card', 'nav.card'], ['accounts', 'nav.accounts'], ['security', 'nav.security']];
+
+const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+const bar = /** @type {HTMLElement} */ (document.getElementById('app-bar'));
+/** @type {Array<{text: {i18n: () => string}, kind: string}>} */
+let flashes = [];
+let renderId = 0;
+let firstRender = true;
+
+/** @type {Ctx} */
+const ctx = {
+  go(route) {
+    const hash = `#/${route}`;
+    if (location.hash === hash) void render();
+    else location.hash = hash;
+  },
+  flash(text, kind = 'success') {
+    flashes.push({ text, kind });
+  },
+  async logout(text) {
+    const refreshToken = state.refreshToken();
+    if (refreshToken && state.accessToken()) {
+      try {
+        await api.post('/auth/logout', { refreshToken });
+      } catch {
+        // The session is forgotten here either way; an unreachable server cannot keep it open.
+      }
+    }
+    state.clearSession();
+    flashes.push({ text: text ?? T('logout.done'), kind: 'success' });
+    ctx.go('login');
+  },
+};
+
+function currentRoute() {
+  return location.hash.replace(/^#\/?/, '').replace(/\/+$/, '');
+}
+
+async function render() {
+  const id = ++renderId;
+  let name = currentRoute();
+  if (!name) name = state.isLoggedIn() ? 'card' : 'login';
+  const route = ROUTES[name];
+  if (!route) return ctx.go(state.isLoggedIn() ? 'card' : 'login');
+  if (route.auth && !state.isLoggedIn()) return ctx.go('login');
+  if (!route.auth && state.isLoggedIn()) return ctx.go('card');
+  renderBar(name);
+  document.title = `${t(route.title)} — id.card.coop`;
+  app.setAttribute('aria-busy', 'true');
+  const shown = flashes;
+  flashes = [];
+  let content;
+  try {
+    content = await route.view(ctx);
+  } catch (err) {
+    console.error(err);
+    const box = alertBox();
+    box.show(T('err.unexpected'));
+    content = h('section', { class: 'view' }, h('h1', { class: 'view-title', tabindex: '-1', text: T(route.title) }), box.box);
+  }
+  if (id !== renderId) return; // a newer navigation won
+  const notes = shown.map(({ text, kind }) => h('div', { class: ['alert', `alert-${kind}`], role: 'status', text }));
+  if (notes.length) content.querySelector('h1')?.after(...notes);
+  replace(app, content);
+  app.setAttribute('aria-busy', 'false');
+  if (firstRender) firstRender = false;
+  else focusHeading(app);
+}
+
+/** @param {string} active */
+function renderBar(active) {
+  const langs = h('div', { class: 'lang', role: 'group', 'aria-label': T('lang.label') },
+    LANGS.map((code) => h('button', {
+      type: 'button',
+      class: 'lang-btn',
+      lang: code,
+      'aria-pressed': String(getLang() === code),
+      text: code === 'ru' ? 'Русский' : 'English',
+      onClick: () => setLang(code),
+    })));
+  if (!state.isLoggedIn()) {
+    replace(bar, h('div', { class: 'bar-spacer' }), langs);
+    return;
+  }
+  const links = NAV.map(([route, label]) => h('li', {}, h('a', {
+    href: `#/${route}`,
+    text: T(label),
+    'aria-current': active === route || active.startsWith(`${route}/`) ? 'page' : undefined,
+  })));
+  replace(bar,
+    h('nav', { class: 'app-nav', 'aria-label': T('nav.label') }, h('ul', {}, links)),
+    h('div', { class: 'bar-end' },
+      h('span', { class: 'who', text: state.email() ?? '' }),
+      h('button', { type: 'button', class: 'btn btn-small', id: 'logout', text: T('nav.logout'), onClick: () => ctx.logout() }),
+      langs));
+}
+
+onLangChange(() => {
+  for (const btn of bar.querySelectorAll('.lang-btn')) {
+    btn.setAttribute('aria-pressed', String(btn.getAttribute('lang') === getLang()));
+  }
+  const route = ROUTES[currentRoute()];
+  if (route) document.title = `${t(route.title)} — id.card.coop`;
+});
+
+api.onSessionLost(() => {
+  flashes.push({ text: T('session.lost'), kind: 'error' });
+  ctx.go('login');
+});
+
+document.documentElement.lang = getLang();
+window.addEventListener('hashchange', () => void render());
+void render();

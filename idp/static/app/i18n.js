@@ -1,0 +1,191 @@
+// Every user-visible string of the member app goes through here. Russian is the default;
+// English is the other choice, remembered in localStorage (the only thing the app stores).
+// Texts are bound to their DOM nodes, so switching the language relabels the page in place
+// without re-rendering it: what the member typed and where a multi-step form stands survive.
+import { STRINGS } from './strings.js';
+
+export const LANGS = /** @type {const} */ (['ru', 'en']);
+const STORAGE_KEY = 'cardcoop.lang';
+const LOCALES = { ru: 'ru-RU', en: 'en-GB' };
+
+/** @type {'ru' | 'en'} */
+let lang = readStoredLang();
+/** @type {Set<WeakRef<Node>>} */
+const bound = new Set();
+/** @type {WeakMap<Node, Array<[string | null, Text_]>>} */
+const bindings = new WeakMap();
+/** @type {Set<(lang: string) => void>} */
+const listeners = new Set();
+
+/** @typedef {{ i18n: () => string }} Text_ */
+
+function readStoredLang() {
+  try {
+    const stored = globalThis.localStorage?.getItem(STORAGE_KEY);
+    if (stored === 'ru' || stored === 'en') return stored;
+  } catch {
+    // Storage may be disabled (privacy mode); the default applies.
+  }
+  return 'ru';
+}
+
+export function getLang() {
+  return lang;
+}
+
+export function locale() {
+  return LOCALES[lang];
+}
+
+/**
+ * Switch the language: relabel every bound node, tell the listeners, remember the choice.
+ * @param {string} next
+ */
+export function setLang(next) {
+  if (next !== 'ru' && next !== 'en') return;
+  lang = next;
+  try {
+    globalThis.localStorage?.setItem(STORAGE_KEY, next);
+  } catch {
+    // Not remembered; the switch still applies to this page.
+  }
+  document.documentElement.lang = next;
+  for (const ref of [...bound]) {
+    const node = ref.deref();
+    if (!node) {
+      bound.delete(ref);
+      continue;
+    }
+    apply(node);
+  }
+  for (const listener of listeners) listener(next);
+}
+
+/** @param {(lang: string) => void} listener */
+export function onLangChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/**
+ * The string `key` in the current language, `{name}` placeholders filled from params.
+ * A missing key shows itself (and is caught by the e2e screenshots), never crashes the page.
+ * @param {string} key
+ * @param {Record<string, unknown>} [params]
+ */
+export function t(key, params) {
+  const entry = STRINGS[key];
+  const text = entry ? entry[lang] ?? entry.ru : key;
+  return fill(text, params);
+}
+
+/**
+ * @param {string} text
+ * @param {Record<string, unknown>} [params]
+ */
+function fill(text, params) {
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    return isText(value) ? /** @type {Text_} */ (value).i18n() : String(value);
+  });
+}
+
+/** A bindable text for `key` (see dom.js h()). */
+export function T(key, params) {
+  return { i18n: () => t(key, params) };
+}
+
+/**
+ * A bindable text from a {ru, en} pair, e.g. a schema title and its x-title-en.
+ * @param {{ru: string, en?: string}} pair
+ */
+export function L(pair) {
+  return { i18n: () => (lang === 'en' && pair.en ? pair.en : pair.ru) };
+}
+
+/** A bindable text computed by `fn` each time the language changes. */
+export function F(fn) {
+  return { i18n: fn };
+}
+
+/** @param {unknown} value */
+export function isText(value) {
+  return typeof value === 'object' && value !== null && typeof (/** @type {any} */ (value).i18n) === 'function';
+}
+
+/**
+ * @param {Node} node
+ * @param {string | null} attr null for the text content
+ * @param {Text_} text
+ */
+function register(node, attr, text) {
+  let list = bindings.get(node);
+  if (!list) {
+    list = [];
+    bindings.set(node, list);
+    bound.add(new WeakRef(node));
+  }
+  const at = list.findIndex(([a]) => a === attr);
+  if (at >= 0) list[at] = [attr, text];
+  else list.push([attr, text]);
+  apply(node);
+  return node;
+}
+
+/** @param {Node} node */
+function apply(node) {
+  for (const [attr, text] of bindings.get(node) ?? []) {
+    if (attr === null) node.textContent = text.i18n();
+    else /** @type {Element} */ (node).setAttribute(attr, text.i18n());
+  }
+}
+
+/**
+ * Bind the text content of `node` to `text` (replaces any previous binding).
+ * @template {Node} N
+ * @param {N} node
+ * @param {Text_} text
+ * @returns {N}
+ */
+export function bindText(node, text) {
+  return /** @type {N} */ (register(node, null, text));
+}
+
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @param {string} attr
+ * @param {Text_} text
+ * @returns {E}
+ */
+export function bindAttr(el, attr, text) {
+  return /** @type {E} */ (register(el, attr, text));
+}
+
+/**
+ * A date-time (ISO string) in the current language; re-formatted on a language switch.
+ * @param {string | null | undefined} iso
+ * @param {Intl.DateTimeFormatOptions} [options]
+ */
+export function D(iso, options = { dateStyle: 'medium', timeStyle: 'short' }) {
+  return F(() => {
+    if (!iso) return '—';
+    const when = new Date(iso);
+    if (Number.isNaN(when.getTime())) return String(iso);
+    return new Intl.DateTimeFormat(locale(), options).format(when);
+  });
+}
+
+/**
+ * A calendar date "YYYY-MM-DD" shown as the member expects it (31.12.1990 / 31 Dec 1990),
+ * without time-zone shifts. Anything else is shown as it is.
+ * @param {string} value
+ */
+export function calendarDate(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
+  if (!m) return F(() => String(value));
+  const when = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return F(() => new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(when));
+}

@@ -1,0 +1,121 @@
+// The card, decrypted in this page: every field labelled by the schema, sections for nested
+// objects. Problems against the schema (e.g. after a migration) are listed with a way to fix them.
+import * as api from '../api.js';
+import * as state from '../state.js';
+import { loadCard, loadSchema, validate } from '../card.js';
+import { h } from '../dom.js';
+import { L, T, calendarDate } from '../i18n.js';
+import { problemText } from '../form.js';
+import { resolve } from '../validate.js';
+import { alertBox, errorText, link, view } from '../ui.js';
+
+/** @param {any} node */
+const title = (node) => L({ ru: node.title ?? '', en: node['x-title-en'] });
+
+/**
+ * Make sure the card is loaded (after a login it already is). Returns false when the member has
+ * no card yet.
+ * @param {import('../main.js').Ctx} ctx
+ */
+export async function ensureCard(ctx) {
+  if (state.card()) return true;
+  if (state.hasNoCard()) return false;
+  const loaded = await loadCard();
+  if (loaded?.migratedFrom !== null && loaded?.migratedFrom !== undefined) {
+    ctx.flash(T('card.migrated', { from: loaded.migratedFrom }));
+  }
+  return loaded !== null;
+}
+
+/**
+ * A definition list of the card data, following the schema's order and titles.
+ * @param {any} schema
+ * @param {any} data
+ */
+export function cardDetails(schema, data) {
+  const branch = (schema.oneOf ?? []).map((/** @type {any} */ b) => resolve(schema, b))
+    .find((/** @type {any} */ b) => b.properties?.person_type?.const === data?.person_type);
+  const head = h('p', { class: 'card-type' }, h('span', { class: 'badge', text: branch ? title(branch) : L({ ru: String(data?.person_type ?? '?') }) }));
+  if (!branch) return h('div', { class: 'card-details' }, head, rawList(data));
+  return h('div', { class: 'card-details', dataset: { personType: data.person_type } }, head, objectList(schema, branch, data, ''));
+}
+
+/** @param {any} schema @param {any} node @param {any} value @param {string} path */
+function objectList(schema, node, value, path) {
+  const rows = [];
+  const sections = [];
+  for (const [name, raw] of Object.entries(node.properties ?? {})) {
+    const prop = resolve(schema, raw);
+    if ('const' in prop || !(name in (value ?? {}))) continue;
+    const item = value[name];
+    if (prop.type === 'object') {
+      sections.push(h('section', { class: 'card-section', dataset: { path: `${path}/${name}` } },
+        h('h3', { text: title(prop) }), objectList(schema, prop, item, `${path}/${name}`)));
+      continue;
+    }
+    rows.push(h('div', { class: 'row', dataset: { path: `${path}/${name}` } },
+      h('dt', { text: title(prop) }),
+      h('dd', { text: shown(prop, item) })));
+  }
+  const extra = Object.keys(value ?? {}).filter((k) => !(k in (node.properties ?? {})));
+  return [h('dl', { class: 'fields' }, rows), sections, extra.length ? rawList(Object.fromEntries(extra.map((k) => [k, value[k]]))) : null];
+}
+
+/** @param {any} prop @param {any} item */
+function shown(prop, item) {
+  if (item === '' || item === null || item === undefined) return T('card.empty');
+  if (Array.isArray(prop.enum) && prop['x-enum-titles']?.[item]) {
+    return L({ ru: prop['x-enum-titles'][item], en: prop['x-enum-titles-en']?.[item] });
+  }
+  if (prop.format === 'date') return calendarDate(item);
+  return typeof item === 'string' ? item : JSON.stringify(item);
+}
+
+/** Fields the schema does not describe (an unmigrated or foreign card): shown as they are. */
+function rawList(data) {
+  return h('section', { class: 'card-section' }, h('h3', { text: T('card.other_fields') }),
+    h('dl', { class: 'fields' }, Object.entries(data ?? {}).map(([k, v]) => h('div', { class: 'row' },
+      h('dt', { text: k }), h('dd', { text: typeof v === 'string' ? v : JSON.stringify(v) })))));
+}
+
+/** @param {import('../main.js').Ctx} ctx */
+export default async function cardView(ctx) {
+  const alert = alertBox();
+  let has;
+  try {
+    has = await ensureCard(ctx);
+  } catch (err) {
+    alert.show(err instanceof api.ApiError ? errorText(err) : T('card.cannot_open'));
+    return view(T('card.title'), alert.box);
+  }
+  if (!has) {
+    return view(T('card.title'),
+      h('p', { class: 'lead', text: T('card.none') }),
+      h('p', {}, link('card/new', T('card.issue_now'), { class: 'btn btn-primary' })));
+  }
+  const card = /** @type {import('../state.js').Card} */ (state.card());
+  const schema = await loadSchema();
+  const problems = await validate(card.data);
+  const warn = problems.length
+    ? h('div', { class: 'alert alert-warning', role: 'status' },
+      h('p', { text: T('card.needs_fixing') }),
+      h('ul', {}, problems.map((p) => h('li', { text: problemText(p) }))),
+      h('p', {}, link('card/edit', T('card.fix_now'))))
+    : null;
+  const recovery = h('div', { class: 'recovery-hint' });
+  api.get('/auth/recovery').then((status) => {
+    if (!status.enabled) {
+      recovery.replaceChildren(h('div', { class: 'alert alert-info', role: 'status' },
+        h('p', { text: T('card.no_recovery') }), h('p', {}, link('security', T('card.setup_recovery')))));
+    }
+  }).catch(() => undefined);
+  return view(T('card.title'),
+    h('p', { class: 'lead', text: T('card.lead') }),
+    warn,
+    recovery,
+    h('article', { class: 'member-card', 'aria-label': T('card.title') }, cardDetails(schema, card.data)),
+    h('p', { class: 'meta-line', text: T('card.meta', { version: card.meta.version, revision: card.revision }) }),
+    h('div', { class: 'actions' },
+      link('card/edit', T('card.edit'), { class: 'btn btn-primary', id: 'card-edit' }),
+      link('accounts', T('nav.accounts'), { class: 'btn' })));
+}
