@@ -13,12 +13,12 @@ from idp.auth import login, registration, sessions
 from idp.auth.bearer import current_session
 from idp.auth.emails import normalize_email
 from idp.auth.schemas import (
-    MemberOut,
     AttemptOut,
     CompleteIn,
     InitiateLoginIn,
     InitiateRegistrationIn,
     Kdf,
+    MemberOut,
     PolicyText,
     PrivacyPolicyOut,
     RefreshIn,
