@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi:idp
 
-.PHONY: run test lint bench migrate venv clean openapi widget
+.PHONY: run test lint bench migrate venv clean openapi widget guide-screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ clean:
 openapi: venv
 	$(BIN)/python -c "import json, wsgi; c = wsgi.idp.test_client(); \
 	print(json.dumps(c.get('/openapi.json').json, indent=2, ensure_ascii=False))" > docs/openapi.json
+
+# The member's guide screenshots (docs/guide/img), taken by the browser tests.
+guide-screenshots: venv widget
+	CARDCOOP_GUIDE_SHOTS=1 $(BIN)/pytest -q -m e2e tests/e2e -p no:randomly

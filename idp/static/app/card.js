@@ -4,7 +4,6 @@
 import * as zk from '../widget/src/crypto/index.js';
 import * as api from './api.js';
 import * as state from './state.js';
-import { fallbackLib } from './validate.js';
 
 /** @type {Promise<any> | null} */
 let schemaPromise = null;
@@ -20,31 +19,27 @@ export function loadSchema() {
 
 /**
  * @typedef {{validateCard: (schema: any, data: any) => Array<{path: string, message_ru: string, message_en: string}>,
- *            migrateCard: ((data: any, version: number) => any) | null, CURRENT_VERSION: number,
- *            fallback?: boolean}} CardLib
+ *            migrateCard: (data: any, version: number) => any, CURRENT_VERSION: number}} CardLib
  */
 
 /** @type {Promise<CardLib> | null} */
 let libPromise = null;
 
 /**
- * The card validator and migrations of widget/src/card (shared with the SDK's fixtures). Loaded
- * on demand; if the module cannot be loaded, a reduced validator keeps the forms usable.
+ * The card validator and migrations of widget/src/card (the same results as the SDK's, pinned
+ * by shared fixtures). Imported on demand, so that logging in, the sessions and the password
+ * keep working even if that module failed to load; the card screens then report the error.
  * @returns {Promise<CardLib>}
  */
 export function cardLib() {
-  libPromise ??= import('../widget/src/card/index.js')
-    .catch(() => Promise.all([import('../widget/src/card/schema.js'), import('../widget/src/card/migrate.js')])
-      .then(([schema, migrate]) => ({ ...schema, ...migrate })))
-    .then((mod) => /** @type {CardLib} */ ({
-      validateCard: mod.validateCard,
-      migrateCard: mod.migrateCard,
-      CURRENT_VERSION: mod.CURRENT_VERSION,
-    }))
-    .catch((err) => {
-      console.warn('widget/src/card unavailable, using the reduced validator', err);
-      return fallbackLib();
-    });
+  libPromise ??= import('../widget/src/card/index.js').then((mod) => /** @type {CardLib} */ ({
+    validateCard: mod.validateCard,
+    migrateCard: mod.migrateCard,
+    CURRENT_VERSION: mod.CURRENT_VERSION,
+  })).catch((err) => {
+    libPromise = null; // try again on the next use
+    throw err;
+  });
   return libPromise;
 }
 
@@ -77,7 +72,7 @@ function toCard(stored, cardKey, data) {
  * GET /card, unwrap the card key with enc_key, decrypt, and migrate an older format (PROTOCOL.md
  * §4): migrate in the browser, re-encrypt, PUT with the new version. Returns null when the
  * member has no card yet.
- * @returns {Promise<{migratedFrom: number | null, unmigrated?: number} | null>}
+ * @returns {Promise<{migratedFrom: number | null} | null>}
  */
 export async function loadCard(retried = false) {
   let stored;
@@ -98,11 +93,6 @@ export async function loadCard(retried = false) {
   if (stored.meta.version >= lib.CURRENT_VERSION) {
     state.setCard(cardKey, toCard(stored, cardKey, data));
     return { migratedFrom: null };
-  }
-  if (!lib.migrateCard) {
-    // Shown as stored; saving it later writes the current version after the member's edit.
-    state.setCard(cardKey, toCard(stored, cardKey, data));
-    return { migratedFrom: null, unmigrated: stored.meta.version };
   }
   const migrated = lib.migrateCard(data, stored.meta.version);
   const meta = { version: lib.CURRENT_VERSION, schema: stored.meta.schema };

@@ -5,7 +5,7 @@
 import { focus, h } from './dom.js';
 import { F, L, T, bindText, getLang } from './i18n.js';
 import { setFieldError } from './ui.js';
-import { resolve } from './validate.js';
+import { branchFor, resolve } from './schema.js';
 
 // Browser autofill hints for the member's own fields (not for a representative's).
 const AUTOCOMPLETE = {
@@ -82,8 +82,7 @@ export function cardForm(schema, opts = {}) {
    * @param {Map<string, string>} values
    */
   function render(type, values) {
-    branch = (schema.oneOf ?? []).map((/** @type {any} */ b) => resolve(schema, b))
-      .find((/** @type {any} */ b) => b.properties?.person_type?.const === type) ?? null;
+    branch = branchFor(schema, type);
     fields = new Map();
     groups = new Map();
     element.dataset.personType = type;
@@ -224,7 +223,13 @@ export function cardForm(schema, opts = {}) {
     }
     setTypeError(null);
     const items = [];
-    for (const problem of problems) {
+    // The summary lists problems in the order of the form, not of their paths.
+    const order = [...fields.keys()];
+    const rank = (/** @type {string} */ path) => {
+      const at = order.findIndex((p) => p === path || p.startsWith(`${path}/`));
+      return at < 0 ? order.length : at;
+    };
+    for (const problem of [...problems].sort((a, b) => rank(a.path) - rank(b.path))) {
       const text = problemText(problem);
       /** @type {HTMLElement | null} */
       let target = null;

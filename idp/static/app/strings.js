@@ -5,7 +5,7 @@ export const STRINGS = {
   'lang.label': { ru: 'Язык', en: 'Language' },
   'nav.label': { ru: 'Разделы', en: 'Sections' },
   'nav.card': { ru: 'Карта', en: 'Card' },
-  'nav.accounts': { ru: 'Аккаунты в кооперативах', en: 'Cooperative accounts' },
+  'nav.accounts': { ru: 'Аккаунты', en: 'Accounts' },
   'nav.security': { ru: 'Безопасность', en: 'Security' },
   'nav.logout': { ru: 'Выйти', en: 'Log out' },
   'logout.done': { ru: 'Вы вышли. Ключи и данные карты удалены из памяти страницы.', en: 'You have logged out. The keys and the card data are gone from this page’s memory.' },

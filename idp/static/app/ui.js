@@ -43,6 +43,10 @@ export function field(opts) {
     opts.hint ? h('p', { class: 'hint', id: hintId, text: opts.hint }) : null,
     input,
     error);
+  // Typing again is the answer to the complaint: it goes until the next check.
+  input.addEventListener('input', () => {
+    if (!error.hidden) setFieldError(input, error, null);
+  });
   return { wrap, input, error, setError: (/** @type {any} */ text) => setFieldError(input, error, text) };
 }
 

@@ -6,7 +6,7 @@ import { loadCard, loadSchema, validate } from '../card.js';
 import { h } from '../dom.js';
 import { L, T, calendarDate } from '../i18n.js';
 import { problemText } from '../form.js';
-import { resolve } from '../validate.js';
+import { branchFor, resolve } from '../schema.js';
 import { alertBox, errorText, link, view } from '../ui.js';
 
 /** @param {any} node */
@@ -33,8 +33,7 @@ export async function ensureCard(ctx) {
  * @param {any} data
  */
 export function cardDetails(schema, data) {
-  const branch = (schema.oneOf ?? []).map((/** @type {any} */ b) => resolve(schema, b))
-    .find((/** @type {any} */ b) => b.properties?.person_type?.const === data?.person_type);
+  const branch = branchFor(schema, data?.person_type);
   const head = h('p', { class: 'card-type' }, h('span', { class: 'badge', text: branch ? title(branch) : L({ ru: String(data?.person_type ?? '?') }) }));
   if (!branch) return h('div', { class: 'card-details' }, head, rawList(data));
   return h('div', { class: 'card-details', dataset: { personType: data.person_type } }, head, objectList(schema, branch, data, ''));
@@ -95,7 +94,10 @@ export default async function cardView(ctx) {
   }
   const card = /** @type {import('../state.js').Card} */ (state.card());
   const schema = await loadSchema();
-  const problems = await validate(card.data);
+  const problems = await validate(card.data).catch((err) => {
+    console.error(err); // the card still shows; only the check is missing
+    return [];
+  });
   const warn = problems.length
     ? h('div', { class: 'alert alert-warning', role: 'status' },
       h('p', { text: T('card.needs_fixing') }),
@@ -117,5 +119,5 @@ export default async function cardView(ctx) {
     h('p', { class: 'meta-line', text: T('card.meta', { version: card.meta.version, revision: card.revision }) }),
     h('div', { class: 'actions' },
       link('card/edit', T('card.edit'), { class: 'btn btn-primary', id: 'card-edit' }),
-      link('accounts', T('nav.accounts'), { class: 'btn' })));
+      link('accounts', T('accounts.title'), { class: 'btn' })));
 }
