@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import MetaData, inspect, select, update
-from werkzeug.serving import make_server
 
 from cardcoop import (
     Account,
@@ -61,6 +59,7 @@ from common.db import db
 from idp.card.models import Card as CardRow
 from tests.conftest import REPO, random_email
 from tests.idp.conftest import last_code
+from tests.live import serving
 
 PASSWORD = "correct ﬁsh Ωmega-horse 42"  # "ﬁ" (U+FB01) exercises NFKC
 NEW_PASSWORD = "another long passphrase, 2026"
@@ -120,15 +119,8 @@ class LiveIdp:
 @pytest.fixture
 def idp(make_app: Callable[..., Flask]) -> Iterator[LiveIdp]:
     app = make_app()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveIdp(app, f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield LiveIdp(app, url)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ for the answers a real idp never gives (malformed bodies, weak KDF parameters)."
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from pytest_httpserver import HTTPServer
 from sqlalchemy import MetaData, inspect, select
-from werkzeug.serving import make_server
 
 import cardcoop.client
 from cardcoop import (
@@ -44,6 +42,7 @@ from common.db import db
 from idp import privacy
 from tests.conftest import random_email
 from tests.idp.conftest import last_code
+from tests.live import serving
 
 PASSWORD = "correct ﬁsh Ωmega-horse 42"  # "ﬁ" (U+FB01) exercises NFKC
 SALT = "AAECAwQFBgcICQoLDA0ODw"
@@ -96,15 +95,8 @@ class LiveIdp:
 @pytest.fixture
 def idp(make_app: Callable[..., Flask]) -> Iterator[LiveIdp]:
     app = make_app()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveIdp(app, f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield LiveIdp(app, url)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import socket
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -27,10 +26,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
-from werkzeug.serving import make_server
 
 from tests.idp.conftest import run_worker
 from tests.leaks import LogRecorder, database_dump, find_leaks, recording_logs
+from tests.live import serving
 
 expect.set_options(timeout=15_000)
 
@@ -90,15 +89,8 @@ def live_idp(make_app: Callable[..., Flask]) -> Iterator[LiveIdp]:
     url = f"http://127.0.0.1:{port}"
     app = make_app(kdf_iterations=100_000, idp_url=url)
     app.config["TESTING"] = False  # behave like a served app (errors as JSON, not raised)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-idp", daemon=True)
-    thread.start()
-    try:
+    with serving(app, port):
         yield LiveIdp(app, url)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 @pytest.fixture
