@@ -23,6 +23,7 @@ from .models import (
     _get,
     _int,
     _kdf,
+    _list,
     _object,
     _str,
     _uuid,
@@ -116,10 +117,7 @@ class StoredAccount:
 
 
 def _accounts(obj: Mapping[str, Any]) -> list[StoredAccount]:
-    accounts = _get(obj, "accounts")
-    if not isinstance(accounts, list):
-        raise ResponseError("malformed response: field 'accounts' is not a list")
-    return [StoredAccount.from_json(item) for item in accounts]
+    return [StoredAccount.from_json(item) for item in _list(obj, "accounts")]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,13 @@ def _get(obj: Mapping[str, Any], key: str) -> Any:
     return obj[key]
 
 
+def _list(obj: Mapping[str, Any], key: str) -> list[Any]:
+    value = _get(obj, key)
+    if not isinstance(value, list):
+        raise ResponseError(f"malformed response: field {key!r} is not a list")
+    return value
+
+
 def _str(obj: Mapping[str, Any], key: str, *, non_empty: bool = False) -> str:
     value = _get(obj, key)
     if not isinstance(value, str) or (non_empty and not value):
@@ -186,10 +193,7 @@ class SessionInfo:
     @classmethod
     def list_from_json(cls, data: object) -> list[SessionInfo]:
         """The ``{"sessions": [...]}`` body."""
-        sessions = _get(_object(data, "the body"), "sessions")
-        if not isinstance(sessions, list):
-            raise ResponseError("malformed response: field 'sessions' is not a list")
-        return [cls.from_json(item) for item in sessions]
+        return [cls.from_json(item) for item in _list(_object(data, "the body"), "sessions")]
 
 
 @dataclass(frozen=True)
