@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi:idp
+# Python subprocesses started by tests (in other folders) measure coverage with the same
+# settings, so that their data combines with the main run's.
 
 .PHONY: run test lint bench migrate venv clean openapi widget guide-screenshots
 
@@ -37,7 +39,7 @@ run: venv widget migrate
 
 test: venv widget
 	cd widget && npm test
-	$(BIN)/pytest --cov --cov-report=term --cov-report=xml -q
+	COVERAGE_RCFILE=$(CURDIR)/pyproject.toml $(BIN)/pytest --cov --cov-report=term --cov-report=xml -q
 
 lint: venv
 	$(BIN)/ruff check .
