@@ -8,11 +8,8 @@ import copy
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import MetaData, inspect, select, update
@@ -57,11 +54,9 @@ from cardcoop.migrations import CURRENT_VERSION, CardMigrationError
 from cardcoop.schema import SCHEMA_ID
 from common.db import db
 from idp.card.models import Card as CardRow
+from tests.cardcoop.conftest import PASSWORD, LiveIdp
 from tests.conftest import REPO, random_email
-from tests.idp.conftest import last_code
-from tests.live import serving
 
-PASSWORD = "correct ﬁsh Ωmega-horse 42"  # "ﬁ" (U+FB01) exercises NFKC
 NEW_PASSWORD = "another long passphrase, 2026"
 FIXTURES: dict[str, Any] = json.loads(
     (REPO / "widget" / "test" / "fixtures" / "cards.json").read_text(encoding="utf-8"))
@@ -79,61 +74,6 @@ assert V0_CONVERTIBLE and V0_NEEDS_CORRECTION
 
 
 # -- a real idp over HTTP (as in test_sdk_client.py) ---------------------------------------------
-
-
-@dataclass
-class Exchange:
-    method: str
-    url: str
-    request: bytes
-    status: int = 0
-
-
-@dataclass
-class LiveIdp:
-    app: Flask
-    url: str
-    log: list[Exchange] = field(default_factory=list)
-
-    def recording_client(self) -> httpx.Client:
-        """An httpx client that keeps every request the SDK sent."""
-
-        def on_request(request: httpx.Request) -> None:
-            self.log.append(Exchange(request.method, str(request.url), request.read()))
-
-        def on_response(response: httpx.Response) -> None:
-            response.read()
-            self.log[-1].status = response.status_code
-
-        return httpx.Client(timeout=10, event_hooks={"request": [on_request],
-                                                     "response": [on_response]})
-
-    def sent(self, method: str, path: str) -> list[dict[str, Any]]:
-        return [json.loads(x.request) for x in self.log
-                if x.method == method and x.url == self.url + path]
-
-    def code_provider(self, email: str) -> str:
-        return last_code(self.app, email)
-
-
-@pytest.fixture
-def idp(make_app: Callable[..., Flask]) -> Iterator[LiveIdp]:
-    app = make_app()
-    with serving(app) as url:
-        yield LiveIdp(app, url)
-
-
-@pytest.fixture
-def sdk(idp: LiveIdp) -> Iterator[IdpClient]:
-    http = idp.recording_client()
-    with IdpClient(idp.url, http=http) as client:
-        yield client
-    http.close()
-
-
-@pytest.fixture
-def registered(idp: LiveIdp, sdk: IdpClient) -> Session:
-    return sdk.register(random_email(), PASSWORD, idp.code_provider)
 
 
 @pytest.fixture
@@ -208,7 +148,7 @@ def test_issue_then_read_returns_the_same_data(idp: LiveIdp, sdk: IdpClient,
     assert again.data == data and again.card_id == card_id
 
     # What went over the wire: ciphertext, the current meta, and no personal value.
-    [issued] = idp.sent("POST", "/card/issue")
+    [issued] = idp.sent("/card/issue", "POST")
     assert set(issued) == {"encrypted_personal_data", "wrapped_card_key", "meta"}
     assert issued["meta"] == {"version": CURRENT_VERSION, "schema": SCHEMA_ID}
     for value in ("Петров", "Иван", "123456", "4510", "ivan.petrov@example.ru"):
@@ -232,7 +172,7 @@ def test_update_card(idp: LiveIdp, card: CardSession) -> None:
 
     read = card.read_card()
     assert read.data == changed and read.revision == 2
-    [put] = idp.sent("PUT", "/card")
+    [put] = idp.sent("/card", "PUT")
     assert put["revision"] == 1 and put["meta"] == {"version": 1, "schema": SCHEMA_ID}
     assert "765-43-21" not in json.dumps(put)
 
@@ -351,7 +291,7 @@ def test_add_account(idp: LiveIdp, sdk: IdpClient, registered: Session,
     assert isinstance(stored, StoredAccount)
     assert (stored.coopname, stored.username, stored.public_key) == (
         "voskhod", account.username, account.public_key)
-    [sent] = idp.sent("POST", "/card/add-account")
+    [sent] = idp.sent("/card/add-account", "POST")
     assert account.private_key not in json.dumps(sent)
 
     with pytest.raises(Conflict) as twice:
@@ -405,7 +345,7 @@ def test_change_password_rewraps_the_same_card_key(idp: LiveIdp, sdk: IdpClient,
     with pytest.raises(InvalidCredentials):
         sdk.login(registered.email, PASSWORD)
 
-    [sent] = idp.sent("POST", "/auth/change-password")
+    [sent] = idp.sent("/auth/change-password", "POST")
     assert set(sent) == {"hashKey", "newHashKey", "wrapped_card_key"}
     assert NEW_PASSWORD not in json.dumps(sent) and PASSWORD not in json.dumps(sent)
 
@@ -426,7 +366,7 @@ def test_change_password_without_a_card_and_with_new_kdf(idp: LiveIdp, sdk: IdpC
                                                          registered: Session) -> None:
     card = CardSession(registered)
     card.change_password(NEW_PASSWORD, PASSWORD, kdf=KdfParams(iterations=120_000))
-    [sent] = idp.sent("POST", "/auth/change-password")
+    [sent] = idp.sent("/auth/change-password", "POST")
     assert "wrapped_card_key" not in sent
     assert sent["kdf"] == {"type": "pbkdf2-sha256", "iterations": 120_000}
     assert registered.kdf == KdfParams(iterations=120_000)
@@ -543,13 +483,13 @@ def test_a_v0_card_is_migrated_on_read(idp: LiveIdp, sdk: IdpClient, registered:
     assert stored.meta == CardMeta(version=1, schema=SCHEMA_ID) and stored.revision == 2
     assert decrypt_personal_data(card_key, stored.encrypted_personal_data,
                                  SCHEMA_ID) == fixture["v1"]
-    [put] = idp.sent("PUT", "/card")
+    [put] = idp.sent("/card", "PUT")
     assert put["meta"] == {"version": 1, "schema": SCHEMA_ID} and put["revision"] == 1
 
     # The next read has nothing to migrate.
     again = CardSession(registered).read_card()
     assert again.data == fixture["v1"] and again.migrated_from is None and again.revision == 2
-    assert len(idp.sent("PUT", "/card")) == 1
+    assert len(idp.sent("/card", "PUT")) == 1
 
 
 @pytest.mark.parametrize("fixture", V0_NEEDS_CORRECTION,
@@ -564,7 +504,7 @@ def test_a_v0_card_that_needs_correction_is_not_written_back(
     assert read.data == fixture["v1"]
     assert [p.path for p in read.problems] == fixture["problems"]
     assert (read.version, read.migrated_from, read.revision) == (0, 0, 1)
-    assert idp.sent("PUT", "/card") == []
+    assert idp.sent("/card", "PUT") == []
     assert sdk.get_card(registered.access_token).meta.version == 0
 
     # The member corrects it: the update stores version 1.
@@ -606,7 +546,7 @@ def test_a_card_newer_than_the_sdk_is_refused(idp: LiveIdp, sdk: IdpClient,
     store_at_version(idp.app, card_id, CURRENT_VERSION + 1)
     with pytest.raises(CardMigrationError, match="newer"):
         CardSession(registered).read_card()
-    assert idp.sent("PUT", "/card") == []
+    assert idp.sent("/card", "PUT") == []
 
 
 # -- what the server and the reprs never see -----------------------------------------------------

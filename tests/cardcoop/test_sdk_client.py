@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, cast
@@ -40,76 +39,14 @@ from cardcoop import (
 from cardcoop.crypto import KdfParams, b64u_encode, derive_keys, normalize_password
 from common.db import db
 from idp import privacy
+from tests.cardcoop.conftest import PASSWORD, LiveIdp
 from tests.conftest import random_email
 from tests.idp.conftest import last_code
-from tests.live import serving
 
-PASSWORD = "correct ﬁsh Ωmega-horse 42"  # "ﬁ" (U+FB01) exercises NFKC
 SALT = "AAECAwQFBgcICQoLDA0ODw"
 
 
 # -- a real idp over HTTP -----------------------------------------------------------------------
-
-
-@dataclass
-class Exchange:
-    method: str
-    url: str
-    request: bytes
-    headers: dict[str, str]
-    status: int = 0
-    response: Any = None
-
-
-@dataclass
-class LiveIdp:
-    app: Flask
-    url: str
-    log: list[Exchange] = field(default_factory=list)
-
-    def recording_client(self) -> httpx.Client:
-        """An httpx client that keeps every request and answer the SDK exchanged."""
-
-        def on_request(request: httpx.Request) -> None:
-            self.log.append(Exchange(request.method, str(request.url), request.read(),
-                                     dict(request.headers)))
-
-        def on_response(response: httpx.Response) -> None:
-            response.read()
-            self.log[-1].status = response.status_code
-            self.log[-1].response = response.json() if response.content else None
-
-        return httpx.Client(timeout=10, event_hooks={"request": [on_request],
-                                                     "response": [on_response]})
-
-    def sent(self, path: str) -> list[dict[str, Any]]:
-        return [json.loads(x.request) for x in self.log if x.url == self.url + path]
-
-    def answers(self, path: str) -> list[Any]:
-        return [x.response for x in self.log if x.url == self.url + path]
-
-    def code_provider(self, email: str) -> str:
-        return last_code(self.app, email)
-
-
-@pytest.fixture
-def idp(make_app: Callable[..., Flask]) -> Iterator[LiveIdp]:
-    app = make_app()
-    with serving(app) as url:
-        yield LiveIdp(app, url)
-
-
-@pytest.fixture
-def sdk(idp: LiveIdp) -> Iterator[IdpClient]:
-    http = idp.recording_client()
-    with IdpClient(idp.url, http=http) as client:
-        yield client
-    http.close()
-
-
-@pytest.fixture
-def registered(idp: LiveIdp, sdk: IdpClient) -> Session:
-    return sdk.register(random_email(), PASSWORD, idp.code_provider)
 
 
 def database_values(app: Flask) -> list[object]:

@@ -1,0 +1,81 @@
+"""A real idp over HTTP for the SDK tests, with a client that records what the SDK sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+
+from cardcoop import IdpClient, Session
+from tests.conftest import random_email
+from tests.idp.conftest import last_code
+from tests.live import serving
+
+PASSWORD = "correct ﬁsh Ωmega-horse 42"  # "ﬁ" (U+FB01) exercises NFKC
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    request: bytes
+    headers: dict[str, str]
+    status: int = 0
+    response: Any = None
+
+
+@dataclass
+class LiveIdp:
+    app: Flask
+    url: str
+    log: list[Exchange] = field(default_factory=list)
+
+    def recording_client(self) -> httpx.Client:
+        """An httpx client that keeps every request and answer the SDK exchanged."""
+
+        def on_request(request: httpx.Request) -> None:
+            self.log.append(Exchange(request.method, str(request.url), request.read(),
+                                     dict(request.headers)))
+
+        def on_response(response: httpx.Response) -> None:
+            response.read()
+            self.log[-1].status = response.status_code
+            self.log[-1].response = response.json() if response.content else None
+
+        return httpx.Client(timeout=10, event_hooks={"request": [on_request],
+                                                     "response": [on_response]})
+
+    def sent(self, path: str, method: str | None = None) -> list[dict[str, Any]]:
+        return [json.loads(x.request) for x in self.log
+                if x.url == self.url + path and method in (None, x.method)]
+
+    def answers(self, path: str) -> list[Any]:
+        return [x.response for x in self.log if x.url == self.url + path]
+
+    def code_provider(self, email: str) -> str:
+        return last_code(self.app, email)
+
+
+@pytest.fixture
+def idp(make_app: Callable[..., Flask]) -> Iterator[LiveIdp]:
+    app = make_app()
+    with serving(app) as url:
+        yield LiveIdp(app, url)
+
+
+@pytest.fixture
+def sdk(idp: LiveIdp) -> Iterator[IdpClient]:
+    http = idp.recording_client()
+    with IdpClient(idp.url, http=http) as client:
+        yield client
+    http.close()
+
+
+@pytest.fixture
+def registered(idp: LiveIdp, sdk: IdpClient) -> Session:
+    return sdk.register(random_email(), PASSWORD, idp.code_provider)
