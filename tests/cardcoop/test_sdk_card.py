@@ -73,7 +73,7 @@ V0_NEEDS_CORRECTION = [c for c in FIXTURES["v0"] if c["problems"]]
 assert V0_CONVERTIBLE and V0_NEEDS_CORRECTION
 
 
-# -- a real idp over HTTP (as in test_sdk_client.py) ---------------------------------------------
+# -- the card session over the live idp of conftest.py -----------------------------------------
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ from tests.idp.conftest import last_code
 SALT = "AAECAwQFBgcICQoLDA0ODw"
 
 
-# -- a real idp over HTTP -----------------------------------------------------------------------
+# -- what reached the database ------------------------------------------------------------------
 
 
 def database_values(app: Flask) -> list[object]:
