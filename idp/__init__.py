@@ -31,6 +31,7 @@ def init_models(app: Flask) -> None:
     from common.db import db
     from idp import models  # noqa: F401  (registers the tables with the metadata)
     from idp.card import models as card_models  # noqa: F401
+    from idp.oauth import models as oauth_models  # noqa: F401
 
     Migrate(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
 
@@ -67,6 +68,8 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
 
 def init_cli(app: Flask) -> None:
     from idp.cli import keys_cli, worker_command
+    from idp.oauth.cli import clients_cli
 
     app.cli.add_command(worker_command)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(clients_cli)

@@ -1,0 +1,82 @@
+"""``flask --app wsgi:idp clients create|list|rotate-secret|delete``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from idp.oauth import clients
+
+
+@click.group("clients")
+def clients_cli() -> None:
+    """Cooperatives as OAuth clients (client_id = coopname)."""
+
+
+def _fail(error: clients.ClientError) -> None:
+    raise click.ClickException(str(error))
+
+
+@clients_cli.command("create")
+@click.argument("coopname")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
+              help="Exact redirect URI; repeat for several.")
+@click.option("--iframe-origin", "iframe_origins", multiple=True,
+              help="Origin allowed to frame the consent page; repeat for several.")
+@click.option("--jwk", "jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A public JWK (P-256 or secp256k1) to encrypt to, instead of the ВОСХОД key.")
+@with_appcontext
+def create_command(coopname: str, redirect_uris: tuple[str, ...],
+                   iframe_origins: tuple[str, ...], jwk_file: Path | None) -> None:
+    """Register a cooperative; prints its client secret once."""
+    try:
+        jwk = json.loads(jwk_file.read_text()) if jwk_file else None
+        issued = clients.create(coopname, list(redirect_uris), list(iframe_origins), jwk)
+    except json.JSONDecodeError:
+        raise click.ClickException("the --jwk file is not JSON") from None
+    except clients.ClientError as error:
+        _fail(error)
+        return
+    click.echo(f"client_id:     {issued.client_id}")
+    click.echo(f"client_secret: {issued.secret}")
+    click.echo("Store the secret now: it is not kept and cannot be shown again.")
+
+
+@clients_cli.command("list")
+@with_appcontext
+def list_command() -> None:
+    """The registered clients (never their secrets)."""
+    for client in clients.all_clients():
+        key = f"JWK {client.encryption_jwk['crv']}" if client.encryption_jwk else "ВОСХОД K1 key"
+        click.echo(f"{client.client_id}\tredirect: {' '.join(client.redirect_uris)}\t"
+                   f"iframe: {' '.join(client.iframe_origins) or '-'}\tencrypt to: {key}")
+
+
+@clients_cli.command("rotate-secret")
+@click.argument("client_id")
+@with_appcontext
+def rotate_command(client_id: str) -> None:
+    """Issue a new client secret; the old one stops working at once."""
+    try:
+        issued = clients.rotate_secret(client_id)
+    except clients.ClientError as error:
+        _fail(error)
+        return
+    click.echo(f"client_secret: {issued.secret}")
+
+
+@clients_cli.command("delete")
+@click.argument("client_id")
+@click.confirmation_option(prompt="Delete this client? Its cooperative can no longer log in.")
+@with_appcontext
+def delete_command(client_id: str) -> None:
+    """Remove a client."""
+    try:
+        clients.delete(client_id)
+    except clients.ClientError as error:
+        _fail(error)
+        return
+    click.echo(f"deleted {client_id}")

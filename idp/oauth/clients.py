@@ -1,0 +1,114 @@
+"""The client registry: create, list, rotate the secret, delete — and check a presented secret.
+
+Secrets are 32 random bytes shown once at creation or rotation; only their SHA-256 is kept.
+Redirect URIs are matched exactly (RFC 9700 §4.1.3), so they are checked strictly here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from cardcoop.protocol.accounts import is_valid_antelope_name
+from common.db import db, utcnow
+from idp.oauth.models import OAuthClient
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+JWK_CURVES = {"P-256", "secp256k1"}
+
+
+class ClientError(ValueError):
+    """A client definition that cannot be accepted; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    client_id: str
+    secret: str  # shown once, never stored
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_redirect_uri(uri: str) -> str:
+    parts = urlsplit(uri)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ClientError(f"redirect URI must be an absolute http(s) URL: {uri}")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ClientError(f"redirect URI must use https (http only on loopback): {uri}")
+    if parts.fragment or "#" in uri:
+        raise ClientError(f"redirect URI must not have a fragment (RFC 6749 §3.1.2): {uri}")
+    return uri
+
+
+def check_origin(origin: str) -> str:
+    parts = urlsplit(origin)
+    if parts.scheme not in {"https", "http"} or not parts.hostname or \
+            parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ClientError(f"iframe origin must be scheme://host[:port]: {origin}")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ClientError(f"iframe origin must use https (http only on loopback): {origin}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_jwk(jwk: Any) -> dict[str, Any]:
+    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") not in JWK_CURVES:
+        raise ClientError("the encryption key must be an EC JWK on P-256 or secp256k1")
+    if "d" in jwk:
+        raise ClientError("that JWK holds a private key: register the public half only")
+    if not isinstance(jwk.get("x"), str) or not isinstance(jwk.get("y"), str):
+        raise ClientError("the JWK needs x and y")
+    return {k: jwk[k] for k in ("kty", "crv", "x", "y") if k in jwk}
+
+
+def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
+           encryption_jwk: dict[str, Any] | None = None) -> IssuedSecret:
+    if not is_valid_antelope_name(coopname):
+        raise ClientError(f"client_id must be the cooperative's Antelope name: {coopname!r}")
+    if not redirect_uris:
+        raise ClientError("at least one redirect URI is required")
+    if db.session.get(OAuthClient, coopname) is not None:
+        raise ClientError(f"a client {coopname!r} exists already")
+    secret = secrets.token_urlsafe(32)
+    db.session.add(OAuthClient(
+        client_id=coopname, secret_hash=_secret_hash(secret),
+        redirect_uris=[check_redirect_uri(u) for u in dict.fromkeys(redirect_uris)],
+        iframe_origins=[check_origin(o) for o in dict.fromkeys(iframe_origins)],
+        encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None))
+    db.session.commit()
+    return IssuedSecret(coopname, secret)
+
+
+def get(client_id: str) -> OAuthClient:
+    client = db.session.get(OAuthClient, client_id)
+    if client is None:
+        raise ClientError(f"no client {client_id!r}")
+    return client
+
+
+def all_clients() -> list[OAuthClient]:
+    return list(db.session.scalars(select(OAuthClient).order_by(OAuthClient.client_id)))
+
+
+def rotate_secret(client_id: str) -> IssuedSecret:
+    client = get(client_id)
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash, client.secret_rotated_at = _secret_hash(secret), utcnow()
+    db.session.commit()
+    return IssuedSecret(client_id, secret)
+
+
+def delete(client_id: str) -> None:
+    db.session.delete(get(client_id))
+    db.session.commit()
+
+
+def secret_matches(client: OAuthClient, presented: str) -> bool:
+    return hmac.compare_digest(client.secret_hash, _secret_hash(presented))
