@@ -42,7 +42,9 @@ def build_services(settings: Settings) -> IdpServices:
 
 
 def init_services(app: Flask, settings: Settings) -> None:
-    app.extensions["idp"] = build_services(settings)
+    svc = build_services(settings)
+    app.extensions["idp"] = svc
+    app.before_request(svc.tokens.ensure_fresh)
 
 
 def services() -> IdpServices:

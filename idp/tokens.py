@@ -22,7 +22,8 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import ECKey, KeySet
 from joserfc.jwt import JWTClaimsRegistry
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from common.db import db, utcnow
 from common.errors import Unauthorized
@@ -57,21 +58,23 @@ class TokenService:
 
     def rotate(self) -> str:
         """Make a new signing key; the previous ones retire (and keep verifying for ttl)."""
-        now = utcnow()
-        for key in db.session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
-            key.retired_at = now
-        kid = self._create_key()
-        db.session.commit()
+        kid = self._create_key(retire_others=True)
         self._loaded_at = 0.0
         return kid
 
-    def _create_key(self) -> str:
+    def _create_key(self, *, retire_others: bool = False) -> str:
+        """In a session of its own: a key made while serving a request must not commit, or be
+        rolled back with, that request's half-done work."""
         kid = secrets.token_urlsafe(12)
         key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALG, "use": "sig"},
                                  private=True)
-        db.session.add(SigningKey(
-            kid=kid, alg=ALG, private_key_encrypted=self._fernet.encrypt(key.as_pem(private=True)),
-            public_jwk=key.as_dict(private=False)))
+        with Session(db.engine) as session, session.begin():
+            if retire_others:
+                session.execute(update(SigningKey).where(SigningKey.retired_at.is_(None))
+                                .values(retired_at=utcnow()))
+            session.add(SigningKey(
+                kid=kid, alg=ALG, public_jwk=key.as_dict(private=False),
+                private_key_encrypted=self._fernet.encrypt(key.as_pem(private=True))))
         return kid
 
     def _refresh_cache(self, *, force: bool = False) -> None:
@@ -83,7 +86,6 @@ class TokenService:
                 # First start (or every key retired by hand): make one. Two processes racing
                 # here make two keys, which is harmless: both verify, the newest signs.
                 self._create_key()
-                db.session.commit()
                 live = self._live_keys()
             active = [r for r in live if r.retired_at is None]
             self._signing = self._load_private(active[-1])
@@ -104,6 +106,11 @@ class TokenService:
             raise RuntimeError("signing key cannot be decrypted: was CARDCOOP_SECRET_KEY "
                                "changed?") from None
         return ECKey.import_key(pem, parameters={"kid": row.kid, "alg": ALG, "use": "sig"})
+
+    def ensure_fresh(self) -> None:
+        """Called before each request: a first key is then made before the request writes
+        anything (SQLite allows one writer, and the key has its own transaction)."""
+        self._refresh_cache()
 
     def jwks(self) -> dict[str, Any]:
         self._refresh_cache()
