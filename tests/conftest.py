@@ -47,6 +47,7 @@ def migrated(base_settings: dict[str, Any]) -> None:
     app = create_app(Settings(**base_settings))
     with app.app_context():
         upgrade(directory=str(REPO / "migrations"))
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -71,6 +72,9 @@ def make_app(base_settings: dict[str, Any], migrated: None) -> Iterator[Callable
     if apps:
         with apps[0].app_context():
             empty_tables()
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()  # each app has its own pool: close it, or PostgreSQL runs out
 
 
 def empty_tables() -> None:

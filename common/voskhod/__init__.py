@@ -1,0 +1,53 @@
+"""The ВОСХОД registry: the port (``Registry``), its errors and the adapters (DESIGN.md §3).
+
+The composition root calls ``build_registry`` with the chain API URL from settings: the chain
+adapter when one is configured, otherwise a sandbox with freshly generated demo cooperatives in
+which every valid account name is a member (see ``common.voskhod.sandbox``).
+"""
+
+from __future__ import annotations
+
+from common.voskhod.chain import COOPERATIVES_TABLE, LEGACY_COOPERATIVES_TABLE, ChainRegistry
+from common.voskhod.port import (
+    STATUS_ACCEPTED,
+    STATUS_BLOCKED,
+    STATUS_NONE,
+    Cooperative,
+    Membership,
+    Registry,
+    RegistryError,
+    RegistryUnavailable,
+    UnknownCooperative,
+    is_account_name,
+)
+from common.voskhod.sandbox import DEMO_COOPERATIVES, Sandbox, SandboxRegistry
+
+
+def build_registry(chain_url: str | None, *,
+                   cooperatives_table: str = COOPERATIVES_TABLE) -> Registry:
+    """``ChainRegistry(chain_url)`` when a URL is given, else a generated open-membership
+    ``SandboxRegistry`` (new key pairs on every start)."""
+    if chain_url and chain_url.strip():
+        return ChainRegistry(chain_url, cooperatives_table=cooperatives_table)
+    return SandboxRegistry.generate(open_membership=True)
+
+
+__all__ = [
+    "COOPERATIVES_TABLE",
+    "DEMO_COOPERATIVES",
+    "LEGACY_COOPERATIVES_TABLE",
+    "STATUS_ACCEPTED",
+    "STATUS_BLOCKED",
+    "STATUS_NONE",
+    "ChainRegistry",
+    "Cooperative",
+    "Membership",
+    "Registry",
+    "RegistryError",
+    "RegistryUnavailable",
+    "Sandbox",
+    "SandboxRegistry",
+    "UnknownCooperative",
+    "build_registry",
+    "is_account_name",
+]

@@ -1,0 +1,162 @@
+"""``SandboxRegistry``: the registry port without a chain, for ``make run`` and tests.
+
+A ``Sandbox`` holds a few cooperatives, each with a K1 key pair made when the sandbox is made
+(``Sandbox.generate()``; no key is ever written down or committed), and the memberships.
+
+Membership rule:
+
+1. a membership recorded with ``add_member(coopname, username, status=...)`` is what counts
+   (``status="accepted"`` by default; "blocked" and other values make a non-member);
+2. otherwise, with ``open_membership=True`` every valid account name is an accepted member of
+   every sandbox cooperative (``member_since`` unknown): the embedded default uses this so a
+   newcomer can try every flow without registering anywhere;
+3. otherwise there is no membership.
+
+An unknown cooperative is never joined, open membership or not. The private halves of the keys
+are exposed (``private_key(coopname)``) for the demo cooperative site that runs next to the
+sandbox in development: it decrypts the shares the way a real cooperative would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from cardcoop.protocol.k1 import K1PrivateKey
+from common.voskhod.port import (
+    STATUS_ACCEPTED,
+    Cooperative,
+    Membership,
+    UnknownCooperative,
+    is_account_name,
+)
+
+# (coopname, announce): valid account names (a-z1-5, at most 12) with Russian public names.
+DEMO_COOPERATIVES: Final[tuple[tuple[str, str], ...]] = (
+    ("voskhod", "ПК ВОСХОД"),
+    ("zelenyisad", "ПК Зелёный сад"),
+    ("narodnyhleb", "ПК Народный хлеб"),
+)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    cooperative: Cooperative
+    private_key: K1PrivateKey = field(repr=False)
+
+
+class Sandbox:
+    """The sandbox's state: cooperatives with their key pairs, and memberships. Thread-safe."""
+
+    def __init__(self, *, open_membership: bool = False) -> None:
+        self.open_membership = open_membership
+        self._entries: dict[str, _Entry] = {}
+        self._members: dict[tuple[str, str], Membership] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def generate(cls, cooperatives: Iterable[tuple[str, str]] = DEMO_COOPERATIVES, *,
+                 open_membership: bool = False) -> Sandbox:
+        """A sandbox with ``cooperatives`` (coopname, announce), each with a fresh key pair."""
+        sandbox = cls(open_membership=open_membership)
+        for coopname, announce in cooperatives:
+            sandbox.add_cooperative(coopname, announce)
+        return sandbox
+
+    def __repr__(self) -> str:
+        return (f"Sandbox(cooperatives={list(self._entries)!r}, "
+                f"open_membership={self.open_membership!r})")
+
+    def add_cooperative(self, coopname: str, announce: str,
+                        private_key: K1PrivateKey | None = None) -> Cooperative:
+        """Add (or replace) a cooperative; a fresh key pair unless one is given."""
+        key = private_key or K1PrivateKey.generate()
+        cooperative = Cooperative(coopname, announce, key.public_key.to_string())
+        with self._lock:
+            self._entries[coopname] = _Entry(cooperative, key)
+        return cooperative
+
+    def cooperative(self, coopname: str) -> Cooperative:
+        return self._entry(coopname).cooperative
+
+    def cooperatives(self) -> list[Cooperative]:
+        with self._lock:
+            return [entry.cooperative for entry in self._entries.values()]
+
+    def private_key(self, coopname: str) -> K1PrivateKey:
+        """The cooperative's private key, for the demo cooperative site only."""
+        return self._entry(coopname).private_key
+
+    def add_member(self, coopname: str, username: str, *, status: str = STATUS_ACCEPTED,
+                   member_since: datetime | None = None) -> Membership:
+        """Record a membership (replacing an earlier one); ``status`` other than "accepted"
+        records a non-member, e.g. "blocked"."""
+        self._entry(coopname)
+        if not is_account_name(username):
+            raise ValueError("username is not a valid Antelope account name")
+        if not status:
+            raise ValueError("status is empty")
+        membership = Membership.of(coopname, username, status, member_since)
+        with self._lock:
+            self._members[coopname, username] = membership
+        return membership
+
+    def remove_member(self, coopname: str, username: str) -> None:
+        with self._lock:
+            self._members.pop((coopname, username), None)
+
+    def membership(self, coopname: str, username: str) -> Membership:
+        if not (is_account_name(coopname) and is_account_name(username)):
+            return Membership.absent(str(coopname), str(username))
+        with self._lock:
+            known = coopname in self._entries
+            recorded = self._members.get((coopname, username))
+        if recorded is not None:
+            return recorded
+        if known and self.open_membership:
+            return Membership.of(coopname, username, STATUS_ACCEPTED)
+        return Membership.absent(coopname, username)
+
+    def _entry(self, coopname: str) -> _Entry:
+        with self._lock:
+            entry = self._entries.get(coopname)
+        if entry is None:
+            raise UnknownCooperative(coopname)
+        return entry
+
+
+class SandboxRegistry:
+    """The registry port over a ``Sandbox``. ``sandbox`` is the live state: cooperatives and
+    members added to it show up here at once."""
+
+    def __init__(self, seed: Sandbox) -> None:
+        self.sandbox = seed
+
+    @classmethod
+    def generate(cls, cooperatives: Iterable[tuple[str, str]] = DEMO_COOPERATIVES, *,
+                 open_membership: bool = False) -> SandboxRegistry:
+        """A registry over ``Sandbox.generate(...)``: fresh key pairs on every call."""
+        return cls(Sandbox.generate(cooperatives, open_membership=open_membership))
+
+    def __repr__(self) -> str:
+        return f"SandboxRegistry({self.sandbox!r})"
+
+    def cooperative(self, coopname: str) -> Cooperative:
+        return self.sandbox.cooperative(coopname)
+
+    def membership(self, coopname: str, username: str) -> Membership:
+        return self.sandbox.membership(coopname, username)
+
+    def cooperatives(self) -> list[Cooperative]:
+        return self.sandbox.cooperatives()
+
+    def private_key(self, coopname: str) -> K1PrivateKey:
+        return self.sandbox.private_key(coopname)
+
+    def add_member(self, coopname: str, username: str, *, status: str = STATUS_ACCEPTED,
+                   member_since: datetime | None = None) -> Membership:
+        return self.sandbox.add_member(coopname, username, status=status,
+                                       member_since=member_since)
