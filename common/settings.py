@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     portal_url: str = "http://127.0.0.1:8001"
     business_url: str = "http://127.0.0.1:8002"
 
+    # ВОСХОД registry: the Antelope chain API; unset -> the sandbox with demo cooperatives.
+    voskhod_chain_url: str | None = None
+    voskhod_cache_ttl: float = Field(default=300.0, ge=0)
+
     # Notifications: neither SMTP nor Novu configured -> the development mailbox.
     smtp_url: str | None = None
     smtp_sender: str = "card.coop <no-reply@card.coop>"
@@ -118,7 +122,7 @@ class Settings(BaseSettings):
             raise ValueError("must look like smtp://host:port (or smtps://, smtp+starttls://)")
         return value or None
 
-    @field_validator("idp_url", "portal_url", "business_url", "novu_api_url")
+    @field_validator("idp_url", "portal_url", "business_url", "novu_api_url", "voskhod_chain_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:

@@ -48,16 +48,18 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     from idp.auth import views as auth_views
     from idp.auth.bearer import current_session
     from idp.card import views as card_views
+    from idp.cooperatives import views as cooperative_views
 
     register_authenticator(app, "bearer", current_session)
     limiter = make_limiter(app, settings, prefix="idp")
     app.extensions["idp_limiter"] = limiter
-    auth = auth_views.make_blueprint()
-    limit_blueprint(limiter, auth, settings)
-    app.register_blueprint(auth)
-    card = card_views.make_blueprint()
-    limit_blueprint(limiter, card, settings)
-    app.register_blueprint(card)
+    tokens = app.extensions["idp"].tokens
+    for bp in (auth_views.make_blueprint(), card_views.make_blueprint(),
+               cooperative_views.make_blueprint()):
+        limit_blueprint(limiter, bp, settings)
+        # The token endpoints make idp's first signing key before the request writes anything.
+        bp.before_request(tokens.ensure_fresh)
+        app.register_blueprint(bp)
     app.register_blueprint(wellknown.make_blueprint())
     app.register_blueprint(pages.make_blueprint())
     app.register_blueprint(make_openapi_blueprint(

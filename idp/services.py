@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from common.settings import Settings
+from common.voskhod import Registry, build_registry
 from idp.notifications import Notify
 from idp.passwords import Verifier
 from idp.tokens import TokenService
@@ -21,6 +22,7 @@ class IdpServices:
     verifier: Verifier
     tokens: TokenService
     notify: Notify
+    registry: Registry
 
     def derived_secret(self, purpose: str) -> bytes:
         """A separate key per purpose, so that no two uses share one secret."""
@@ -38,13 +40,12 @@ def build_services(settings: Settings) -> IdpServices:
         tokens=TokenService(secret_key=secret, issuer=settings.idp_url,
                             ttl=settings.access_token_ttl),
         notify=Notify(settings),
+        registry=build_registry(settings.voskhod_chain_url, cache_ttl=settings.voskhod_cache_ttl),
     )
 
 
 def init_services(app: Flask, settings: Settings) -> None:
-    svc = build_services(settings)
-    app.extensions["idp"] = svc
-    app.before_request(svc.tokens.ensure_fresh)
+    app.extensions["idp"] = build_services(settings)
 
 
 def services() -> IdpServices:

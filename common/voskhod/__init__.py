@@ -23,12 +23,13 @@ from common.voskhod.port import (
 from common.voskhod.sandbox import DEMO_COOPERATIVES, Sandbox, SandboxRegistry
 
 
-def build_registry(chain_url: str | None, *,
+def build_registry(chain_url: str | None, *, cache_ttl: float = 300.0,
                    cooperatives_table: str = COOPERATIVES_TABLE) -> Registry:
     """``ChainRegistry(chain_url)`` when a URL is given, else a generated open-membership
     ``SandboxRegistry`` (new key pairs on every start)."""
     if chain_url and chain_url.strip():
-        return ChainRegistry(chain_url, cooperatives_table=cooperatives_table)
+        return ChainRegistry(chain_url, cache_ttl=cache_ttl,
+                             cooperatives_table=cooperatives_table)
     return SandboxRegistry.generate(open_membership=True)
 
 
