@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from sqlalchemy import MetaData, inspect, select
 
 from cardcoop import IdpClient, Session
+from common.db import db
 from tests.conftest import random_email
 from tests.idp.conftest import last_code
 from tests.live import serving
@@ -79,3 +81,30 @@ def sdk(idp: LiveIdp) -> Iterator[IdpClient]:
 @pytest.fixture
 def registered(idp: LiveIdp, sdk: IdpClient) -> Session:
     return sdk.register(random_email(), PASSWORD, idp.code_provider)
+
+
+def database_values(app: Flask) -> list[object]:
+    """Every value of every row of every idp_* table, read through SQLAlchemy (reflected, so
+    that a table the models do not know about is searched too)."""
+    values: list[object] = []
+    with app.app_context():
+        names = [n for n in inspect(db.engine).get_table_names() if n.startswith("idp_")]
+        meta = MetaData()
+        meta.reflect(bind=db.engine, only=names)
+        assert {"idp_cards", "idp_coop_accounts", "idp_members", "idp_audit_events"} <= set(names)
+        with db.engine.connect() as conn:
+            for table in meta.sorted_tables:
+                for row in conn.execute(select(table)):
+                    values.extend(row)
+    return values
+
+
+def occurs(needle: str | bytes, values: list[object]) -> bool:
+    text = needle if isinstance(needle, str) else needle.decode("latin-1")
+    raw = needle if isinstance(needle, bytes) else needle.encode()
+    for value in values:
+        if isinstance(value, bytes | bytearray | memoryview) and raw in bytes(value):
+            return True
+        if text in str(value):
+            return True
+    return False

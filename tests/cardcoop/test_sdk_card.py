@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import MetaData, inspect, select, update
+from sqlalchemy import update
 
 from cardcoop import (
     Account,
@@ -54,7 +54,7 @@ from cardcoop.migrations import CURRENT_VERSION, CardMigrationError
 from cardcoop.schema import SCHEMA_ID
 from common.db import db
 from idp.card.models import Card as CardRow
-from tests.cardcoop.conftest import PASSWORD, LiveIdp
+from tests.cardcoop.conftest import PASSWORD, LiveIdp, database_values, occurs
 from tests.conftest import REPO, random_email
 
 NEW_PASSWORD = "another long passphrase, 2026"
@@ -79,33 +79,6 @@ assert V0_CONVERTIBLE and V0_NEEDS_CORRECTION
 @pytest.fixture
 def card(registered: Session) -> CardSession:
     return CardSession(registered)
-
-
-def database_values(app: Flask) -> list[object]:
-    """Every value of every row of every idp_* table (reflected, so that a table the models do
-    not know about is searched too)."""
-    values: list[object] = []
-    with app.app_context():
-        names = [n for n in inspect(db.engine).get_table_names() if n.startswith("idp_")]
-        meta = MetaData()
-        meta.reflect(bind=db.engine, only=names)
-        assert {"idp_cards", "idp_coop_accounts", "idp_members", "idp_audit_events"} <= set(names)
-        with db.engine.connect() as conn:
-            for table in meta.sorted_tables:
-                for row in conn.execute(select(table)):
-                    values.extend(row)
-    return values
-
-
-def occurs(needle: str | bytes, values: list[object]) -> bool:
-    text = needle if isinstance(needle, str) else needle.decode("latin-1")
-    raw = needle if isinstance(needle, bytes) else needle.encode()
-    for value in values:
-        if isinstance(value, bytes | bytearray | memoryview) and raw in bytes(value):
-            return True
-        if text in str(value):
-            return True
-    return False
 
 
 def store_at_version(app: Flask, card_id: str, version: int) -> None:

@@ -12,11 +12,9 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from pytest_httpserver import HTTPServer
-from sqlalchemy import MetaData, inspect, select
 
 import cardcoop.client
 from cardcoop import (
@@ -37,9 +35,8 @@ from cardcoop import (
     UnsafeKdf,
 )
 from cardcoop.crypto import KdfParams, b64u_encode, derive_keys, normalize_password
-from common.db import db
 from idp import privacy
-from tests.cardcoop.conftest import PASSWORD, LiveIdp
+from tests.cardcoop.conftest import PASSWORD, LiveIdp, database_values, occurs
 from tests.conftest import random_email
 from tests.idp.conftest import last_code
 
@@ -49,30 +46,7 @@ SALT = "AAECAwQFBgcICQoLDA0ODw"
 # -- what reached the database ------------------------------------------------------------------
 
 
-def database_values(app: Flask) -> list[object]:
-    """Every value of every row of every idp_* table, read through SQLAlchemy (reflected, so that
-    a table the models do not know about is searched too)."""
-    values: list[object] = []
-    with app.app_context():
-        names = [n for n in inspect(db.engine).get_table_names() if n.startswith("idp_")]
-        meta = MetaData()
-        meta.reflect(bind=db.engine, only=names)
-        with db.engine.connect() as conn:
-            for table in meta.sorted_tables:
-                for row in conn.execute(select(table)):
-                    values.extend(row)
-    return values
 
-
-def occurs(needle: str | bytes, values: list[object]) -> bool:
-    text = needle if isinstance(needle, str) else needle.decode("latin-1")
-    raw = needle if isinstance(needle, bytes) else needle.encode()
-    for value in values:
-        if isinstance(value, bytes | bytearray | memoryview) and raw in bytes(value):
-            return True
-        if text in str(value):
-            return True
-    return False
 
 
 # -- the flows against the real idp -------------------------------------------------------------
