@@ -172,3 +172,20 @@ export function countdown(btn, label, seconds) {
   tick();
   return () => clearInterval(timer);
 }
+
+/**
+ * The email field's value normalized as PROTOCOL §1 says, or null after showing the error at
+ * the field (a syntax check only: the server checks again).
+ * @param {{input: HTMLInputElement, setError: (text: any) => void}} email
+ * @param {(value: string) => string} normalize
+ */
+export function checkedEmail(email, normalize) {
+  const value = normalize(email.input.value);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+    email.setError(T('field.email_invalid'));
+    email.input.focus();
+    return null;
+  }
+  email.setError(null);
+  return value;
+}

@@ -9,7 +9,7 @@ import { whileBusy, busyLine } from '../busy.js';
 import { h } from '../dom.js';
 import { T } from '../i18n.js';
 import { newPasswordFields } from '../password.js';
-import { alertBox, button, errorText, field, link, showStep, step, submit, view } from '../ui.js';
+import { alertBox, button, checkedEmail, errorText, field, link, showStep, step, submit, view } from '../ui.js';
 
 const STEPS = 2;
 const RESTART = new Set(['too_many_attempts', 'code_expired', 'recovery_expired', 'already_completed', 'unknown_recovery']);
@@ -29,13 +29,8 @@ export default function forgotView(ctx) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       alert.clear();
-      const emailNorm = zk.normalizeEmail(email.input.value);
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(emailNorm)) {
-        email.setError(T('field.email_invalid'));
-        email.input.focus();
-        return;
-      }
-      email.setError(null);
+      const emailNorm = checkedEmail(email, zk.normalizeEmail);
+      if (emailNorm === null) return;
       try {
         const started = await whileBusy(form, T('busy.sending_code'), () =>
           api.post('/auth/recovery/initiate', { email: emailNorm }, { auth: false }));

@@ -8,7 +8,7 @@ import { whileBusy, busyLine } from '../busy.js';
 import { h, uid } from '../dom.js';
 import { L, T, calendarDate } from '../i18n.js';
 import { newPasswordFields } from '../password.js';
-import { alertBox, button, countdown, errorText, field, link, showStep, step, submit, view } from '../ui.js';
+import { alertBox, button, checkedEmail, countdown, errorText, field, link, showStep, step, submit, view } from '../ui.js';
 
 const STEPS = 3;
 
@@ -63,13 +63,8 @@ export default async function registerView(ctx) {
         accept.focus();
         return;
       }
-      const emailNorm = zk.normalizeEmail(email.input.value);
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(emailNorm)) {
-        email.setError(T('field.email_invalid'));
-        email.input.focus();
-        return;
-      }
-      email.setError(null);
+      const emailNorm = checkedEmail(email, zk.normalizeEmail);
+      if (emailNorm === null) return;
       try {
         const started = await whileBusy(form, T('busy.sending_code'), () =>
           api.post('/auth/initiate-registration', { email: emailNorm, privacy_accepted: true }, { auth: false }));
