@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import socket
 
-import pytest
-from pytest_httpserver import HTTPServer
-
 from cardcoop import crypto
-from tests.common.voskhod.chainstub import GET_ACCOUNT, GET_TABLE_ROWS, FakeChain
+from tests.common.voskhod.conftest import fake_chain  # noqa: F401 (the fake chain fixture)
 from tests.idp.conftest import register
 
 SCHEMA = "card.coop/schema/v1"
@@ -51,16 +48,8 @@ def test_needs_a_token(client):
     assert client.get("/cooperatives").status_code == 401
 
 
-@pytest.fixture
-def chain(httpserver: HTTPServer) -> FakeChain:
-    fake = FakeChain()
-    httpserver.expect_request(GET_TABLE_ROWS, method="POST").respond_with_handler(
-        fake.get_table_rows)
-    httpserver.expect_request(GET_ACCOUNT, method="POST").respond_with_handler(fake.get_account)
-    return fake
-
-
-def test_membership_comes_from_the_chain(make_app, httpserver, chain):
+def test_membership_comes_from_the_chain(make_app, httpserver, fake_chain):  # noqa: F811
+    chain = fake_chain
     app = make_app(voskhod_chain_url=httpserver.url_for("/").rstrip("/"))
     client = app.test_client()
     member = register(app, client)
