@@ -29,9 +29,14 @@ REQUIRED: Final[Mapping[Kind, tuple[str, ...]]] = {
     Kind.ACCOUNT_LOCKED: ("at", "ip"),
     Kind.RECOVERY_CODE: ("code", "expires_minutes"),
     Kind.PASSWORD_CHANGED: ("at",),
+    # "coop" is the cooperative's display name (from the chain: untrusted, squeezed like the
+    # rest), "coopname" its account name.
+    Kind.ACCESS_GRANTED: ("coop", "coopname", "at"),
+    Kind.ACCESS_REVOKED: ("coop", "coopname", "at"),
 }
-# Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout.
-OPTIONAL: Final = ("ip", "user_agent", "unlock_minutes")
+# Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout,
+# "fields" (the shared field names, comma-separated) for a granted access.
+OPTIONAL: Final = ("ip", "user_agent", "unlock_minutes", "fields")
 
 _MAX_VALUE_LENGTH: Final = 120
 
@@ -71,8 +76,10 @@ def render(notification: Notification) -> EmailContent:
         values["at"] = _format_time(values["at"], locale)
 
     paragraphs = [labels.greeting, text.intro.format_map(values)]
-    if "unlock_minutes" in values and notification.kind is Kind.ACCOUNT_LOCKED:
+    if values.get("unlock_minutes") and notification.kind is Kind.ACCOUNT_LOCKED:
         paragraphs.append(labels.unlock.format_map(values))
+    if values.get("fields") and notification.kind is Kind.ACCESS_GRANTED:
+        paragraphs.append(labels.fields.format_map(values))
     details = _details(values, labels)
     if details:
         paragraphs.append(details)

@@ -40,6 +40,8 @@ NOVU_WORKFLOW_IDS: Final[Mapping[NotificationKind, str]] = {
     NotificationKind.ACCOUNT_LOCKED: "account-locked",
     NotificationKind.RECOVERY_CODE: "recovery-code",
     NotificationKind.PASSWORD_CHANGED: "password-changed",
+    NotificationKind.ACCESS_GRANTED: "access-granted",
+    NotificationKind.ACCESS_REVOKED: "access-revoked",
 }
 
 TRIGGER_PATH: Final = "/v1/events/trigger"

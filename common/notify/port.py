@@ -27,6 +27,11 @@ class NotificationKind(StrEnum):
     # A code to reset a forgotten password with the recovery key.
     RECOVERY_CODE = "recovery_code"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind's name, not a password
+    # The member signed in to a cooperative through card.coop and so gave it access to their data
+    # (a grant). Told every time, so a stolen session cannot quietly hand the data out.
+    ACCESS_GRANTED = "access_granted"
+    # The member revoked a cooperative's access (its grant) in card.coop.
+    ACCESS_REVOKED = "access_revoked"
 
 
 class DeliveryError(Exception):

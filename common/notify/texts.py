@@ -28,6 +28,8 @@ class Labels:
     ip: str
     user_agent: str
     unlock: str
+    # Which data a cooperative received (ACCESS_GRANTED, when the payload names them).
+    fields: str
     footer: str
 
 
@@ -38,6 +40,7 @@ LABELS: Final[dict[str, Labels]] = {
         ip="IP-адрес",
         user_agent="Устройство",
         unlock="Вход снова станет доступен через {unlock_minutes} мин.",
+        fields="Переданные данные: {fields}",
         footer="—\ncard.coop\nЭто письмо отправлено автоматически, отвечать на него не нужно.",
     ),
     "en": Labels(
@@ -46,6 +49,7 @@ LABELS: Final[dict[str, Labels]] = {
         ip="IP address",
         user_agent="Device",
         unlock="You will be able to log in again in {unlock_minutes} minutes.",
+        fields="Data shared: {fields}",
         footer="—\ncard.coop\nThis is an automated message; there is no need to reply.",
     ),
 }
@@ -168,6 +172,41 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
             advice="If it was you, there is nothing to do. If it was not you, log in to "
                    "card.coop and change your password now; if you cannot log in, contact "
                    "card.coop support.",
+        ),
+    },
+    Kind.ACCESS_GRANTED: {
+        "ru": Text(
+            subject="Новый доступ к вашим данным в card.coop",
+            intro="Вы вошли через card.coop в кооператив «{coop}» ({coopname}) и открыли ему "
+                  "доступ к своим данным.",
+            advice="Если это были вы, ничего делать не нужно. Если это были не вы, отзовите "
+                   "доступ в card.coop → «Доступы» и смените пароль.",
+        ),
+        "en": Text(
+            subject="New access to your card.coop data",
+            intro="You signed in to the cooperative “{coop}” ({coopname}) through card.coop "
+                  "and gave it access to your data.",
+            advice="If it was you, there is nothing to do. If it was not you, revoke the access "
+                   "in card.coop → Access and change your password.",
+        ),
+    },
+    Kind.ACCESS_REVOKED: {
+        "ru": Text(
+            subject="Доступ кооператива к вашим данным в card.coop отозван",
+            intro="Вы отозвали доступ кооператива «{coop}» ({coopname}) к вашим данным "
+                  "в card.coop.",
+            advice="Кооператив больше не может получать ваши данные через card.coop. Данные, "
+                   "которые он уже получил, остаются у него и обрабатываются по его "
+                   "собственной политике конфиденциальности. Если вы не отзывали доступ, "
+                   "смените пароль в card.coop.",
+        ),
+        "en": Text(
+            subject="A cooperative's access to your card.coop data was revoked",
+            intro="You revoked the access of the cooperative “{coop}” ({coopname}) to your "
+                  "card.coop data.",
+            advice="The cooperative can no longer read your data through card.coop. Data it "
+                   "has already received stays with it under its own privacy policy. If you "
+                   "did not revoke the access, change your card.coop password.",
         ),
     },
 }

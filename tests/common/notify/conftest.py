@@ -28,6 +28,9 @@ FULL_PAYLOAD: dict[str, str] = {
     "ip": "203.0.113.7",
     "user_agent": "Firefox 133 on Linux",
     "unlock_minutes": "30",
+    "coop": "ПК ВОСХОД",
+    "coopname": "voskhod",
+    "fields": "имя, email, телефон",
     "unused": "ignored-value",
 }
 

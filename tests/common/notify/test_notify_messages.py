@@ -35,6 +35,10 @@ def test_every_kind_renders(make_notification: MakeNotification, kind: Notificat
         assert "482913" not in text  # a code never leaks into another kind's text
     if "ip" in REQUIRED[kind]:
         assert "203.0.113.7" in text
+    # The cooperative and the shared fields belong to the consent notices only.
+    assert ("ПК ВОСХОД" in text) is ("coop" in REQUIRED[kind])
+    assert ("voskhod" in text) is ("coopname" in REQUIRED[kind])
+    assert ("имя, email, телефон" in text) is (kind is NotificationKind.ACCESS_GRANTED)
 
 
 def test_code_is_in_the_subject_and_the_body(make_notification: MakeNotification) -> None:
@@ -63,6 +67,9 @@ def test_security_notice_says_what_when_where(make_notification: MakeNotificatio
     (NotificationKind.NEW_DEVICE_LOGIN, {"at": "2025-11-27T10:05:00Z"}, "ip, user_agent"),
     (NotificationKind.ACCOUNT_LOCKED, {}, "at, ip"),
     (NotificationKind.PASSWORD_CHANGED, {"ip": "203.0.113.7"}, "at"),
+    (NotificationKind.ACCESS_GRANTED, {"coop": "ПК ВОСХОД", "fields": "имя"}, "coopname, at"),
+    (NotificationKind.ACCESS_REVOKED,
+     {"coop": " \n ", "coopname": "voskhod", "at": "2025-11-27T10:05:00Z"}, "coop"),
 ])
 def test_missing_key_raises_a_clear_error(make_notification: MakeNotification,
                                           kind: NotificationKind, payload: dict[str, str],
@@ -115,3 +122,102 @@ def test_times_are_shown_in_utc(make_notification: MakeNotification, at: str, lo
 ])
 def test_locale_falls_back_to_russian(given: str, used: str) -> None:
     assert normalize_locale(given) == used
+
+
+GRANT = {"coop": "ПК ВОСХОД", "coopname": "voskhod", "at": "2025-11-27T10:05:00Z"}
+
+
+def test_access_granted_in_russian(make_notification: MakeNotification) -> None:
+    subject, text = render(make_notification(
+        NotificationKind.ACCESS_GRANTED, payload={**GRANT, "fields": "имя, email, телефон"}))
+
+    assert subject == "Новый доступ к вашим данным в card.coop"
+    assert text == (
+        "Здравствуйте!\n\n"
+        "Вы вошли через card.coop в кооператив «ПК ВОСХОД» (voskhod) и открыли ему доступ "
+        "к своим данным.\n\n"
+        "Переданные данные: имя, email, телефон\n\n"
+        "Время: 27.11.2025 10:05 UTC\n\n"
+        "Если это были вы, ничего делать не нужно. Если это были не вы, отзовите доступ "
+        "в card.coop → «Доступы» и смените пароль.\n\n"
+        + LABELS["ru"].footer + "\n")
+
+
+def test_access_granted_in_english(make_notification: MakeNotification) -> None:
+    subject, text = render(make_notification(
+        NotificationKind.ACCESS_GRANTED, locale="en-US",
+        payload={**GRANT, "fields": "name, email", "ip": "203.0.113.7"}))
+
+    assert subject == "New access to your card.coop data"
+    assert ("You signed in to the cooperative “ПК ВОСХОД” (voskhod) through card.coop and "
+            "gave it access to your data.") in text
+    assert "Data shared: name, email" in text
+    assert "Time: 2025-11-27 10:05 UTC\nIP address: 203.0.113.7" in text
+    assert "revoke the access in card.coop → Access and change your password" in text
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+@pytest.mark.parametrize("fields", [None, "", " \n\t"])
+def test_access_granted_without_fields_has_no_fields_line(
+        make_notification: MakeNotification, locale: str, fields: str | None) -> None:
+    payload = dict(GRANT) if fields is None else {**GRANT, "fields": fields}
+    _, text = render(make_notification(NotificationKind.ACCESS_GRANTED, payload=payload,
+                                       locale=locale))
+    assert LABELS[locale].fields.split("{")[0].strip() not in text
+    assert "ПК ВОСХОД" in text
+
+
+def test_fields_are_shown_only_for_a_granted_access(make_notification: MakeNotification) -> None:
+    _, text = render(make_notification(NotificationKind.ACCESS_REVOKED,
+                                       payload={**GRANT, "fields": "имя"}))
+    assert "Переданные данные" not in text
+    assert "fields" in OPTIONAL
+
+
+@pytest.mark.parametrize(("locale", "subject", "intro", "advice"), [
+    ("ru", "Доступ кооператива к вашим данным в card.coop отозван",
+     "Вы отозвали доступ кооператива «ПК ВОСХОД» (voskhod) к вашим данным в card.coop.",
+     "Кооператив больше не может получать ваши данные через card.coop. Данные, которые он уже "
+     "получил, остаются у него и обрабатываются по его собственной политике "
+     "конфиденциальности."),
+    ("en", "A cooperative's access to your card.coop data was revoked",
+     "You revoked the access of the cooperative “ПК ВОСХОД” (voskhod) to your card.coop data.",
+     "The cooperative can no longer read your data through card.coop. Data it has already "
+     "received stays with it under its own privacy policy."),
+])
+def test_access_revoked(make_notification: MakeNotification, locale: str, subject: str,
+                        intro: str, advice: str) -> None:
+    rendered_subject, text = render(make_notification(NotificationKind.ACCESS_REVOKED,
+                                                      payload=GRANT, locale=locale))
+    assert rendered_subject == subject
+    assert intro in text and advice in text
+    assert f"{LABELS[locale].at}: " in text
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+@pytest.mark.parametrize("kind", [NotificationKind.ACCESS_GRANTED,
+                                  NotificationKind.ACCESS_REVOKED])
+def test_chain_controlled_cooperative_name_stays_on_one_short_line(
+        make_notification: MakeNotification, kind: NotificationKind, locale: str) -> None:
+    # Anyone can register a cooperative on the chain and pick its display name.
+    hostile = ("ПК ВОСХОД\r\n\r\nВаш аккаунт заблокирован, звоните 8-800\u202e\u200b"
+               "moc.live\u2028\x00" + "Я" * 500)
+    subject, text = render(make_notification(kind, locale=locale, payload={
+        **GRANT, "coop": hostile, "fields": "имя\n\nПереведите деньги " + "x" * 300}))
+
+    assert "Ваш аккаунт" not in subject and "ПК ВОСХОД" not in subject
+    paragraphs = text.split("\n\n")
+    [intro] = [p for p in paragraphs if "ПК ВОСХОД" in p]
+    assert "\n" not in intro
+    assert "ПК ВОСХОД Ваш аккаунт заблокирован, звоните 8-800 moc.live" in intro
+    for invisible in ("\r", "\u202e", "\u200b", "\u2028", "\x00"):
+        assert invisible not in text
+    shown = intro.split("«" if locale == "ru" else "“", 1)[1].split("»" if locale == "ru"
+                                                                      else "”", 1)[0]
+    assert len(shown) == 120 and shown.endswith("…")
+    assert "(voskhod)" in intro
+    assert not any(p.startswith("Ваш аккаунт") or p.startswith("Я") for p in paragraphs)
+    if kind is NotificationKind.ACCESS_GRANTED:
+        [fields] = [p for p in paragraphs if p.startswith(LABELS[locale].fields[:4])]
+        assert "\n" not in fields and fields.endswith("…")
+        assert not any(p.startswith("Переведите") for p in paragraphs)

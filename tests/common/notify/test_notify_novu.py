@@ -4,10 +4,12 @@ headers and the exact JSON body."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from common.notify import (
     NovuNotifier,
     PermanentDeliveryError,
 )
+from common.notify.messages import OPTIONAL, REQUIRED
 
 MakeNotification = Callable[..., Notification]
 KEY = "nv_secret_5f2c9a"
@@ -88,6 +91,51 @@ def test_every_kind_has_a_kebab_case_workflow(
 
     [(request, _)] = httpserver.log
     assert request.get_json()["name"] == NOVU_WORKFLOW_IDS[kind]
+
+
+def test_access_granted_sends_the_cooperative_as_given(
+        httpserver: HTTPServer, novu: NovuNotifier, make_notification: MakeNotification) -> None:
+    payload = {"coop": "ПК ВОСХОД", "coopname": "voskhod", "at": "2025-11-27T10:05:00Z",
+               "fields": "имя, email"}
+    expect_trigger(httpserver, body={
+        "name": "access-granted",
+        "to": {"subscriberId": "member-1", "email": "ivan.petrov@example.com", "locale": "ru"},
+        "payload": payload,
+        "transactionId": "outbox-7",
+    }).respond_with_json(ACCEPTED, status=201)
+
+    novu.deliver(make_notification(NotificationKind.ACCESS_GRANTED, payload=payload),
+                 idempotency_key="outbox-7")
+
+    httpserver.check_assertions()
+
+
+def test_access_revoked_without_the_cooperative_is_permanent_and_sends_nothing(
+        httpserver: HTTPServer, novu: NovuNotifier, make_notification: MakeNotification) -> None:
+    with pytest.raises(PermanentDeliveryError, match=r"access_revoked .*: coop$"):
+        novu.deliver(make_notification(NotificationKind.ACCESS_REVOKED, payload={
+            "coopname": "voskhod", "at": "2025-11-27T10:05:00Z"}))
+    assert httpserver.log == []
+
+
+def _documented_workflows() -> dict[str, set[str]]:
+    """docs/notifications.md's workflow table: workflow id -> the payload keys it lists."""
+    docs = Path(__file__).resolve().parents[3] / "docs" / "notifications.md"
+    rows: dict[str, set[str]] = {}
+    for line in docs.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and re.fullmatch(r"`[a-z-]+`", cells[1]):
+            rows[cells[1].strip("`")] = set(re.findall(r"`([a-z_]+)`", cells[2]))
+    return rows
+
+
+@pytest.mark.parametrize("kind", list(NotificationKind))
+def test_every_workflow_is_documented_with_its_payload(kind: NotificationKind) -> None:
+    documented = _documented_workflows()
+    assert NOVU_WORKFLOW_IDS[kind] in documented
+    keys = documented[NOVU_WORKFLOW_IDS[kind]]
+    assert set(REQUIRED[kind]) <= keys
+    assert keys <= set(REQUIRED[kind]) | set(OPTIONAL)
 
 
 def test_keeps_a_path_prefix(httpserver: HTTPServer,

@@ -19,7 +19,8 @@ from common.notify.masking import mask_emails_in
 def test_kinds_are_stable_strings() -> None:
     assert [kind.value for kind in NotificationKind] == [
         "registration_code", "registration_attempt", "new_device_login",
-        "suspicious_activity", "account_locked", "recovery_code", "password_changed"]
+        "suspicious_activity", "account_locked", "recovery_code", "password_changed",
+        "access_granted", "access_revoked"]
     assert NotificationKind.NEW_DEVICE_LOGIN == "new_device_login"
 
 
