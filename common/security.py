@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# Strict by default; a page that must be framed (the consent page, later) sets its own
-# frame-ancestors through ``response.headers`` before this runs, and it is kept.
+# Strict by default; a page that must be framed (the consent page of the iframe method) sets its
+# own CSP with the one origin allowed to frame it, and then gets no X-Frame-Options.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -26,7 +26,9 @@ def init_security_headers(app: Flask, *, https: bool, trusted_proxies: int) -> N
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+            # Older browsers know only this header; a page framed by its CSP must not send it.
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if https:

@@ -45,17 +45,23 @@ def init_services(app: Flask, settings: Settings) -> None:
 def init_blueprints(app: Flask, settings: Settings) -> None:
     from common.api import register_authenticator
     from idp import devmail, pages, wellknown
+    from idp.access import views as access_views
     from idp.auth import views as auth_views
     from idp.auth.bearer import current_session
     from idp.card import views as card_views
     from idp.cooperatives import views as cooperative_views
+    from idp.oauth import views as oauth_views
+    from idp.oauth.server import make_authorization_server, make_resource_protector
 
     register_authenticator(app, "bearer", current_session)
     limiter = make_limiter(app, settings, prefix="idp")
     app.extensions["idp_limiter"] = limiter
     tokens = app.extensions["idp"].tokens
+    app.extensions["idp_oauth"] = make_authorization_server(app)
+    app.extensions["idp_resource"] = make_resource_protector()
     for bp in (auth_views.make_blueprint(), card_views.make_blueprint(),
-               cooperative_views.make_blueprint()):
+               cooperative_views.make_blueprint(), access_views.make_blueprint(),
+               oauth_views.make_blueprint()):
         limit_blueprint(limiter, bp, settings)
         # The token endpoints make idp's first signing key before the request writes anything.
         bp.before_request(tokens.ensure_fresh)

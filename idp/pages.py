@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 WIDGET = Path(__file__).resolve().parents[1] / "widget"
 # Only the browser modules and the built noble bundle; never package.json, tests or node_modules.
 WIDGET_PARTS = ("src", "dist")
+EMBED = Path(__file__).resolve().parent / "static" / "embed"
 
 
 def make_blueprint() -> Blueprint:
@@ -23,6 +24,14 @@ def make_blueprint() -> Blueprint:
     @bp.get("/")
     def app_shell() -> ResponseReturnValue:
         return render_template("idp/app.html")
+
+    @bp.get("/widget.js")
+    def embed_script() -> ResponseReturnValue:
+        # Loaded by cooperatives' pages on their own origins (the iframe method).
+        response = send_from_directory(EMBED, "widget.js", max_age=300)
+        response.mimetype = "text/javascript"
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        return response
 
     @bp.get("/static/widget/<part>/<path:name>")
     def widget_file(part: str, name: str) -> ResponseReturnValue:

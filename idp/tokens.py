@@ -112,6 +112,16 @@ class TokenService:
         anything (SQLite allows one writer, and the key has its own transaction)."""
         self._refresh_cache()
 
+    def signing_key(self) -> ECKey:
+        """The key that signs now (ID tokens are signed by Authlib with it)."""
+        self._refresh_cache()
+        assert self._signing is not None
+        return self._signing
+
+    def verifying_keys(self) -> KeySet:
+        self._refresh_cache()
+        return self._verifying
+
     def jwks(self) -> dict[str, Any]:
         self._refresh_cache()
         return {"keys": self._published}

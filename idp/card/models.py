@@ -11,6 +11,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, JsonDocument, UtcDateTime, utcnow
+from idp.card.numbers import new_card_number
 
 
 class Card(Base):
@@ -21,6 +22,7 @@ class Card(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     member_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("idp_members.id", ondelete="CASCADE"), unique=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True, default=new_card_number)
     wrapped_card_key: Mapped[str] = mapped_column(Text)
     encrypted_personal_data: Mapped[str] = mapped_column(Text)
     meta: Mapped[dict[str, Any]] = mapped_column(JsonDocument)

@@ -1,0 +1,1 @@
+"""Sharing with cooperatives: consent, tickets, the cooperative-side data API."""

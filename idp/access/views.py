@@ -1,0 +1,190 @@
+"""The specification's /access/* endpoints (DESIGN.md §2): the member's consent from the page, the
+cooperative's ticket exchange and data fetch, and the member's list of accesses."""
+
+from __future__ import annotations
+
+import uuid
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, jsonify
+
+from common.api import endpoint
+from common.db import db
+from common.errors import Forbidden, NotFound
+from common.security import client_info
+from idp.access import service
+from idp.access.schemas import (
+    AccountRef,
+    AuthorizationRequestIn,
+    ExchangeTicketIn,
+    GrantOut,
+    GrantsOut,
+    PreparedShareOut,
+    RefusalOut,
+    ShareDataIn,
+    SharedDataMeta,
+    SharedDataOut,
+    TicketOut,
+)
+from idp.auth.bearer import current_session
+from idp.card.schemas import SCHEMA_ID
+from idp.models import Member
+from idp.oauth.models import Grant, OAuthToken
+from idp.oauth.server import (
+    CLAIMS_BY_SCOPE,
+    CardAuthorizationServer,
+    params_request,
+)
+from idp.services import services
+
+TOKEN_ERRORS = (400, 401, 413, 429)
+
+
+def oauth_server() -> CardAuthorizationServer:
+    server: CardAuthorizationServer = current_app.extensions["idp_oauth"]
+    return server
+
+
+def current_member() -> tuple[Member, object]:
+    claims, session = current_session()
+    member = db.session.get(Member, claims.member_id)
+    assert member is not None  # an open session always has its member (FK, cascade)
+    return member, session
+
+
+def bearer_error(error: OAuth2Error) -> Response:
+    """RFC 6750 §3: the error in the body and in WWW-Authenticate."""
+    response = jsonify(dict(error.get_body()))
+    response.status_code = error.status_code
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def token_response(params: dict[str, str] | None = None) -> Response:
+    """Authlib's token endpoint; the token is kept only when it was issued."""
+    server = oauth_server()
+    request = params_request(params) if params is not None else None
+    response: Response = server.create_token_response(request)
+    if response.status_code == 200:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("access", __name__, url_prefix="/access")
+
+    @bp.post("/prepare-share-data")
+    @endpoint(summary="Validate an authorization request and show what consenting means",
+              tags=("access",), auth="bearer", body=AuthorizationRequestIn,
+              responses={200: PreparedShareOut}, errors=(400, 403, 409, 413, 429, 503),
+              description="The member's page sends the authorization request it was opened "
+                          "with. Checks the client, redirect URI or iframe origin, scope, PKCE "
+                          "and (for `share`) the membership with ВОСХОД.")
+    def prepare(body: AuthorizationRequestIn) -> PreparedShareOut:
+        member, _ = current_member()
+        found = service.target(services(), oauth_server(), body.oauth_params(), body.coopname,
+                               member)
+        requested = (body.fields or "").split()
+        account = found.account
+        claims = sorted({"sub"} | {c for s in found.scopes for c in CLAIMS_BY_SCOPE.get(s, ())})
+        return PreparedShareOut(
+            coopname=found.client.client_id, announce=found.cooperative.announce,
+            public_key=None if found.client.encryption_jwk else found.cooperative.public_key,
+            encryption_jwk=found.encryption_jwk, kid=found.kid, scopes=found.scopes,
+            requested_fields=requested or None, share=found.shares_data, join=found.joins,
+            account=(AccountRef(username=account.username, public_key=account.public_key)
+                     if account else None),
+            mode=found.mode, redirect_uri=found.grant.redirect_uri,
+            origin=None if found.grant.redirect_uri else body.origin, schema_id=SCHEMA_ID,
+            claims=claims)
+
+    @bp.post("/share-data")
+    @endpoint(summary="The member's consent: record the grant and make the ticket",
+              tags=("access",), auth="bearer", body=ShareDataIn, responses={200: TicketOut},
+              errors=(400, 403, 409, 413, 429, 503),
+              description="`encrypted_data` is the JWE the page made to the cooperative's key "
+                          "(PROTOCOL §6). The ticket is the authorization code: single use, "
+                          "5 minutes, bound to the client, redirect URI and PKCE challenge.")
+    def share_data(body: ShareDataIn) -> TicketOut:
+        member, session = current_member()
+        ticket = service.share(services(), oauth_server(), body.oauth_params(), body.coopname,
+                               member, session, body.share_data(), client_info())  # type: ignore[arg-type]
+        return TicketOut(ticket=ticket.ticket, state=ticket.state, mode=ticket.mode,
+                         redirect_to=ticket.redirect_to, origin=ticket.origin)
+
+    @bp.post("/deny")
+    @endpoint(summary="The member refuses: where to send the refusal", tags=("access",),
+              body=AuthorizationRequestIn, responses={200: RefusalOut})
+    def deny(body: AuthorizationRequestIn) -> RefusalOut:
+        refusal = service.refuse(services(), oauth_server(), body.oauth_params())
+        return RefusalOut(error="access_denied", state=refusal.state, mode=refusal.mode,
+                          redirect_to=refusal.redirect_to, origin=refusal.origin)
+
+    @bp.post("/exchange-ticket")
+    @endpoint(summary="Exchange a ticket for the cooperative's access token",
+              tags=("cooperatives",), body=ExchangeTicketIn, responses={200: None},
+              errors=TOKEN_ERRORS,
+              description="The token endpoint with a JSON body: the same as `POST /oauth/token` "
+                          "with `grant_type=authorization_code`, `code` = the ticket. Client "
+                          "authentication: HTTP Basic or client_id + client_secret.")
+    def exchange_ticket(body: ExchangeTicketIn) -> Response:
+        params = {"grant_type": "authorization_code", "code": body.ticket}
+        for name in ("code_verifier", "redirect_uri", "client_id", "client_secret"):
+            if (value := getattr(body, name)) is not None:
+                params[name] = value
+        return token_response(params)
+
+    @bp.get("/get-encrypted-data/<username>/<coopname>")
+    @endpoint(summary="The member's share, for the cooperative holding the token",
+              tags=("cooperatives",), responses={200: SharedDataOut}, errors=(401, 403, 404),
+              description="Authorization: Bearer <the cooperative's access token>. A token "
+                          "reads only its own (username, coopname).")
+    def get_encrypted_data(username: str, coopname: str) -> SharedDataOut | Response:
+        try:
+            token: OAuthToken = current_app.extensions["idp_resource"].acquire_token()
+        except OAuth2Error as error:
+            return bearer_error(error)
+        grant = db.session.get(Grant, token.grant_id)
+        if grant is None or grant.client_id != coopname or grant.username != username:
+            raise Forbidden("This token is for another member or cooperative.",
+                            code="insufficient_scope")
+        if grant.encrypted_data is None:
+            raise NotFound("The member shared no data with this cooperative.",
+                           code="no_shared_data")
+        return SharedDataOut(
+            encrypted_data=grant.encrypted_data, coopname=grant.client_id,
+            username=username, public_key=grant.public_key,
+            meta=SharedDataMeta(kid=grant.recipient_kid, schema_id=SCHEMA_ID,
+                                shared_fields=grant.shared_fields, scope=grant.scope.split(),
+                                granted_at=grant.updated_at))
+
+    @bp.get("/list")
+    @endpoint(summary="The cooperatives the member gave access to", tags=("access",),
+              auth="bearer", responses={200: GrantsOut}, errors=(429,))
+    def list_grants() -> GrantsOut:
+        member, _ = current_member()
+        ctx = services()
+        return GrantsOut(grants=[GrantOut(
+            id=g.id, coopname=g.client_id, announce=service.announce(ctx, g.client_id),
+            username=g.username, scope=g.scope.split(), shared_fields=g.shared_fields,
+            created_at=g.created_at, updated_at=g.updated_at)
+            for g in service.active_grants(member.id)])
+
+    @bp.delete("/grants/<grant_id>")
+    @endpoint(summary="Revoke an access: the cooperative's tokens stop working at once",
+              tags=("access",), auth="bearer", responses={204: None}, errors=(404, 429))
+    def revoke_grant(grant_id: str) -> None:
+        member, _ = current_member()
+        try:
+            parsed = uuid.UUID(grant_id)
+        except ValueError:
+            raise NotFound("No such access.", code="grant_not_found") from None
+        service.revoke(services(), member, parsed, client_info())
+
+    return bp

@@ -1,0 +1,360 @@
+"""idp's OAuth 2.0 / OpenID Connect authorization server on Authlib (DESIGN.md §2).
+
+Authlib does the protocol: request validation, client authentication, PKCE, the token response,
+ID tokens, revocation (RFC 7009), introspection (RFC 7662) and RP-initiated logout. This module
+supplies the storage hooks and two card.coop specifics:
+
+- the authorization step is not a server-rendered form: the member's page does the consent in
+  the browser (it encrypts the share to the cooperative's key) and sends the authorization
+  request's parameters in a JSON body, so requests can be built from a dict
+  (``params_request``);
+- a request without ``redirect_uri`` is the iframe method: it must name a registered ``origin``
+  instead, and the ticket goes back by ``postMessage`` to that origin only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
+from flask import Flask
+from flask import request as flask_request
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import CursorResult, exists, select, update
+
+from common.db import db, utcnow
+from idp.models import AuthSession
+from idp.oauth.models import TOKEN_AUTH_METHODS, AuthorizationCode, Grant, OAuthClient, OAuthToken
+from idp.services import services
+
+ALG = "ES256"
+TICKET_TTL = timedelta(minutes=5)
+# Server-side claims (never card data, DESIGN §2), the share and the joining scope.
+OIDC_SCOPES = ("openid", "profile", "email", "cardcoop:card", "cardcoop:memberships")
+DATA_SCOPES = ("share", "account")
+SCOPES = OIDC_SCOPES + DATA_SCOPES
+CLAIMS_BY_SCOPE = {"email": ("email", "email_verified"), "cardcoop:card": ("card_number",),
+                   "cardcoop:memberships": ("memberships",)}
+ALWAYS_CLAIMS = ("sub", "sid")
+
+
+def digest(secret: str) -> str:
+    """Tickets and tokens are stored as SHA-256: a database dump gives nobody a usable one."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def claims_for_scope(claims: dict[str, Any], scope: str) -> dict[str, Any]:
+    allowed = set(ALWAYS_CLAIMS)
+    for name in scope.split():
+        allowed.update(CLAIMS_BY_SCOPE.get(name, ()))
+    return {k: v for k, v in claims.items() if k in allowed}
+
+
+class ParamsRequest(OAuth2Request):  # type: ignore[misc]
+    """An OAuth request whose parameters arrived as a JSON object (the /access/* endpoints)."""
+
+    def __init__(self, params: dict[str, str]) -> None:
+        super().__init__(flask_request.method, flask_request.url, headers=flask_request.headers)
+        self.payload = BasicOAuth2Payload(params)
+        self._params = params
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self._params
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._params
+
+
+def params_request(params: dict[str, str]) -> ParamsRequest:
+    return ParamsRequest(params)
+
+
+class CardAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return cast(OAuth2Request, super().create_oauth2_request(request))
+
+
+@dataclass(frozen=True)
+class TicketHolder:
+    """Authlib's "user" at the token endpoint: the member as the ticket describes them."""
+
+    member_id: uuid.UUID
+    code: AuthorizationCode
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the member's page established before a ticket is made."""
+
+    member_id: uuid.UUID
+    session_id: uuid.UUID
+    grant_id: uuid.UUID
+    claims: dict[str, Any]
+
+
+class S256Challenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE is required on every request, and only S256 (RFC 9700 §2.1.1): a missing method
+    would otherwise mean "plain"."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 (Authlib's class attribute)
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str | None) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE is required with code_challenge_method=S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def get_authorization_code_challenge(self, authorization_code: AuthorizationCode) -> str:
+        return authorization_code.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code: AuthorizationCode
+                                                ) -> str:
+        return authorization_code.code_challenge_method
+
+
+class TicketGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
+    AUTHORIZATION_CODE_LENGTH = 43  # 256 bits of base64url-ish characters
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: OAuth2Request, client: OAuthClient
+                                            ) -> str | None:
+        """Redirect method: the exact registered URI. Iframe method (no redirect_uri): a
+        registered origin. Errors here are never redirected (RFC 6749 §4.1.2.1)."""
+        redirect_uri = request.payload.redirect_uri
+        if redirect_uri:
+            if not client.check_redirect_uri(redirect_uri):
+                raise InvalidRequestError("The redirect_uri is not registered for this client.")
+            return cast(str, redirect_uri)
+        origin = request.payload.data.get("origin")
+        if not origin:
+            raise InvalidRequestError(
+                "Send redirect_uri (redirect method) or origin (iframe method).")
+        if not client.check_iframe_origin(origin):
+            raise InvalidRequestError("The origin is not registered for this client.")
+        return None
+
+    def issue_ticket(self, consent: Consent) -> str:
+        """The ticket (authorization code) for a request validated by ``get_consent_grant``."""
+        ticket = self.generate_authorization_code()
+        payload = self.request.payload
+        db.session.add(AuthorizationCode(
+            code_hash=digest(ticket), client_id=self.request.client.client_id,
+            member_id=consent.member_id, grant_id=consent.grant_id,
+            session_id=consent.session_id, redirect_uri=payload.redirect_uri or None,
+            origin=None if payload.redirect_uri else payload.data.get("origin"),
+            scope=self.request.scope, nonce=payload.data.get("nonce") or None,
+            code_challenge=payload.data["code_challenge"], code_challenge_method="S256",
+            claims=consent.claims, auth_time=int(time.time()),
+            expires_at=utcnow() + TICKET_TTL))
+        return cast(str, ticket)
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        raise NotImplementedError("tickets are made by issue_ticket, with the member's consent")
+
+    def query_authorization_code(self, code: str, client: OAuthClient
+                                 ) -> AuthorizationCode | None:
+        row = db.session.scalar(select(AuthorizationCode).where(
+            AuthorizationCode.code_hash == digest(code)))
+        if row is None or row.client_id != client.client_id:
+            return None  # another cooperative's ticket is no ticket at all for this one
+        if not _claim_ticket(row):
+            revoke_tokens_of_ticket(row)  # RFC 6749 §4.1.2: a replayed code revokes its tokens
+            return None
+        if row.expires_at <= utcnow():
+            return None
+        grant = db.session.get(Grant, row.grant_id)
+        if grant is None or grant.revoked_at is not None:
+            return None
+        return row
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        pass  # already spent by _claim_ticket; the row stays to recognise a replay
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> TicketHolder:
+        return TicketHolder(authorization_code.member_id, authorization_code)
+
+
+def _claim_ticket(row: AuthorizationCode) -> bool:
+    """Compare-and-set on ``used_at``, committed at once: of two concurrent exchanges exactly
+    one wins, and a ticket spent on a failed attempt (wrong PKCE verifier) stays spent."""
+    result = cast(CursorResult[Any], db.session.execute(
+        update(AuthorizationCode).where(AuthorizationCode.id == row.id,
+                                        AuthorizationCode.used_at.is_(None))
+        .values(used_at=utcnow())))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def revoke_tokens_of_ticket(row: AuthorizationCode) -> None:
+    db.session.execute(update(OAuthToken).where(
+        OAuthToken.code_id == row.id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))
+    db.session.commit()
+
+
+class CardOpenIDCode(OpenIDCode):  # type: ignore[misc]
+    """ID tokens: ES256 with idp's current key; ``aud`` is the client_id as a plain string (the
+    ВОСХОД platform's client compares it so); claims as fixed at consent."""
+
+    def __init__(self) -> None:
+        super().__init__(require_nonce=False)
+
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        return bool(db.session.scalar(select(exists().where(
+            AuthorizationCode.client_id == request.payload.client_id,
+            AuthorizationCode.nonce == nonce))))
+
+    def get_client_algorithm(self, client: OAuthClient) -> str:
+        return ALG
+
+    def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
+        return {"alg": ALG, "typ": "JWT", "kid": services().tokens.signing_key().kid or ""}
+
+    def resolve_client_private_key(self, client: OAuthClient) -> ECKey:
+        return services().tokens.signing_key()
+
+    def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
+        now = int(time.time())
+        return {"iss": services().tokens.issuer, "aud": client.client_id, "iat": now,
+                "exp": now + services().settings.access_token_ttl}
+
+    def generate_user_info(self, user: TicketHolder, scope: str) -> UserInfo:
+        return UserInfo(claims_for_scope(user.code.claims, scope))
+
+
+def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
+    code: AuthorizationCode = request.authorization_code
+    db.session.add(OAuthToken(
+        token_hash=digest(token["access_token"]), client_id=code.client_id,
+        member_id=code.member_id, grant_id=code.grant_id, code_id=code.id,
+        scope=token["scope"], claims=code.claims,
+        expires_at=utcnow() + timedelta(seconds=int(token["expires_in"]))))
+    grant = db.session.get(Grant, code.grant_id)
+    # The specification's exchange-ticket answer names the grant's account beside the token.
+    token["username"] = grant.username if grant else None
+    token["coopname"] = code.client_id
+
+
+def _query_client(client_id: str) -> OAuthClient | None:
+    if not isinstance(client_id, str) or len(client_id) > 13:
+        return None
+    return db.session.get(OAuthClient, client_id)
+
+
+def find_token(token_string: str) -> OAuthToken | None:
+    if not isinstance(token_string, str) or not token_string or len(token_string) > 200:
+        return None
+    return db.session.scalar(select(OAuthToken).where(
+        OAuthToken.token_hash == digest(token_string)))
+
+
+class CoopTokenValidator(BearerTokenValidator):  # type: ignore[misc]
+    def authenticate_token(self, token_string: str) -> OAuthToken | None:
+        return find_token(token_string)
+
+
+class CoopRevocation(RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:
+        return find_token(token_string)
+
+    def revoke_token(self, token: OAuthToken, request: OAuth2Request) -> None:
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+        db.session.commit()
+
+
+class CoopIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:
+        return find_token(token_string)
+
+    def check_permission(self, token: OAuthToken, client: OAuthClient,
+                         request: OAuth2Request) -> bool:
+        return token.client_id == client.client_id  # a cooperative sees its own tokens only
+
+    def introspect_token(self, token: OAuthToken) -> dict[str, Any]:
+        grant = db.session.get(Grant, token.grant_id)
+        return {"active": True, "client_id": token.client_id, "token_type": "Bearer",
+                "scope": token.scope, "sub": token.claims.get("sub"),
+                "iss": services().tokens.issuer, "aud": token.client_id,
+                "iat": int(token.issued_at.timestamp()), "exp": int(token.expires_at.timestamp()),
+                "username": grant.username if grant else None, "coopname": token.client_id}
+
+
+class CardEndSession(EndSessionEndpoint):  # type: ignore[misc]
+    """RP-initiated logout. idp keeps no cookie session (the member's keys live in the page), so
+    logging out means closing the idp session that gave the consent (``sid`` of the ID token)."""
+
+    def get_server_jwks(self) -> KeySet:
+        return services().tokens.verifying_keys()
+
+    def get_algorithms(self) -> list[str]:
+        return [ALG]
+
+    def end_session(self, end_session_request: EndSessionRequest) -> None:
+        claims = end_session_request.id_token_claims or {}
+        client = end_session_request.client
+        # Only an ID token issued to a client counts: a member's own access token (aud = idp)
+        # is signed by the same keys and must not work as a hint.
+        if client is None or claims.get("aud") != client.client_id or "sid" not in claims:
+            return
+        try:
+            session_id = uuid.UUID(str(claims["sid"]))
+        except ValueError:
+            return
+        session = db.session.get(AuthSession, session_id)
+        if session is not None and session.revoked_at is None:
+            session.revoked_at, session.revoke_reason = utcnow(), "rp_logout"
+            db.session.commit()
+
+
+def make_authorization_server(app: Flask) -> CardAuthorizationServer:
+    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN",
+                          {"authorization_code": services_ttl(app)})
+    app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR",
+                          lambda *_args, **_kw: secrets.token_urlsafe(32))
+    # Unknown scopes are refused (invalid_scope) rather than dropped: a cooperative asking for
+    # something we do not have should hear so, not get less than it thinks.
+    app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", list(SCOPES))
+    server = CardAuthorizationServer(app, query_client=_query_client, save_token=_save_token)
+    server.register_grant(TicketGrant, [S256Challenge(required=True), CardOpenIDCode()])
+    server.register_endpoint(CoopRevocation)
+    server.register_endpoint(CoopIntrospection)
+    server.register_endpoint(CardEndSession)
+    return server
+
+
+def services_ttl(app: Flask) -> int:
+    return int(app.extensions["idp"].settings.access_token_ttl)
+
+
+def make_resource_protector() -> ResourceProtector:
+    protector = ResourceProtector()
+    protector.register_token_validator(CoopTokenValidator())
+    return protector
