@@ -1,0 +1,1 @@
+"""Example integrations of card.coop (not part of the deployed apps)."""
