@@ -14,6 +14,9 @@ from idp.notifications import Notify
 from idp.passwords import Verifier
 from idp.tokens import TokenService
 
+# The development registry's demo cooperatives and their keys (never used with a chain URL).
+SANDBOX_FILE = "voskhod-sandbox.json"
+
 
 @dataclass(frozen=True)
 class IdpServices:
@@ -40,7 +43,8 @@ def build_services(settings: Settings) -> IdpServices:
         tokens=TokenService(secret_key=secret, issuer=settings.idp_url,
                             ttl=settings.access_token_ttl),
         notify=Notify(settings),
-        registry=build_registry(settings.voskhod_chain_url, cache_ttl=settings.voskhod_cache_ttl),
+        registry=build_registry(settings.voskhod_chain_url, cache_ttl=settings.voskhod_cache_ttl,
+                                sandbox_file=settings.instance_path / SANDBOX_FILE),
     )
 
 

@@ -1,5 +1,6 @@
-"""``make run``: idp, portal and business, each its own process and origin, plus the worker
-that delivers notifications. Ctrl-C stops them all."""
+"""``make run``: idp, portal and business, each its own process and origin, the worker that
+delivers notifications, and the demo cooperative site (examples/coop_site) registered as an
+OAuth client of idp. Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -13,21 +14,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 APPS = [("idp", 8000), ("portal", 8001), ("business", 8002)]
+COOP_SITE = "http://127.0.0.1:8003"
 
 
 def main() -> int:
     env = os.environ.copy()
+    coop_config = ROOT / "instance" / "coop_site.json"
+    # A fresh client secret for the demo cooperative on every start (sandbox registry only).
+    subprocess.run(  # noqa: S603 (fixed argv, no shell)
+        [str(BIN / "flask"), "--app", "wsgi:idp", "clients", "demo", "--site-url", COOP_SITE,
+         "--out", str(coop_config)], cwd=ROOT, env=env, check=True)
     procs = [subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
         [str(BIN / "gunicorn"), f"wsgi:{name}", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--threads", "8", "--access-logfile", "-"], cwd=ROOT, env=env)
         for name, port in APPS]
     procs.append(subprocess.Popen(  # noqa: S603
         [str(BIN / "flask"), "--app", "wsgi:idp", "worker"], cwd=ROOT, env=env))
+    procs.append(subprocess.Popen(  # noqa: S603
+        [str(BIN / "python"), "-m", "examples.coop_site"], cwd=ROOT,
+        env=env | {"COOP_SITE_CONFIG": str(coop_config), "COOP_SITE_PORT": "8003"}))
     time.sleep(1.5)
     print("\ncard.coop is running (Ctrl-C to stop):")
     print("  id.card.coop   http://127.0.0.1:8000   (API docs: /docs, dev mailbox: /dev/mailbox)")
     print("  portal         http://127.0.0.1:8001")
-    print("  business       http://127.0.0.1:8002\n", flush=True)
+    print("  business       http://127.0.0.1:8002")
+    print(f"  demo coop site {COOP_SITE}   (ПК ВОСХОД: sign in / share / join with the card)\n",
+          flush=True)
 
     def stop(_signum: int, _frame: object) -> None:
         for proc in procs:

@@ -19,10 +19,13 @@ sandbox in development: it decrypts the shares the way a real cooperative would.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Final
 
 from cardcoop.protocol.k1 import K1PrivateKey
@@ -64,6 +67,32 @@ class Sandbox:
         sandbox = cls(open_membership=open_membership)
         for coopname, announce in cooperatives:
             sandbox.add_cooperative(coopname, announce)
+        return sandbox
+
+    @classmethod
+    def load_or_create(cls, path: Path, cooperatives: Iterable[tuple[str, str]] =
+                       DEMO_COOPERATIVES, *, open_membership: bool = False) -> Sandbox:
+        """The sandbox kept in ``path`` (made on first use, 0600): every process of a
+        development setup — idp's workers, the CLI, the demo cooperative site — then sees the
+        same key pairs. The file holds private keys of demo cooperatives only."""
+        if not path.exists():
+            fresh = cls.generate(cooperatives, open_membership=open_membership)
+            document = {"cooperatives": [
+                {"coopname": c.coopname, "announce": c.announce,
+                 "private_key": fresh.private_key(c.coopname).to_string()}
+                for c in fresh.cooperatives()]}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    json.dump(document, out, ensure_ascii=False, indent=2)
+        sandbox = cls(open_membership=open_membership)
+        for entry in json.loads(path.read_text(encoding="utf-8"))["cooperatives"]:
+            sandbox.add_cooperative(entry["coopname"], entry["announce"],
+                                    K1PrivateKey.from_string(entry["private_key"]))
         return sandbox
 
     def __repr__(self) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from common.voskhod import SandboxRegistry
 from idp.oauth import clients
+
+DEMO_COOP = "voskhod"  # «ПК ВОСХОД» of the sandbox registry
 
 
 @click.group("clients")
@@ -26,15 +30,19 @@ def _fail(error: clients.ClientError) -> None:
               help="Exact redirect URI; repeat for several.")
 @click.option("--iframe-origin", "iframe_origins", multiple=True,
               help="Origin allowed to frame the consent page; repeat for several.")
+@click.option("--post-logout-uri", "post_logout_uris", multiple=True,
+              help="Where RP-initiated logout may return to; repeat for several.")
 @click.option("--jwk", "jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A public JWK (P-256 or secp256k1) to encrypt to, instead of the ВОСХОД key.")
 @with_appcontext
 def create_command(coopname: str, redirect_uris: tuple[str, ...],
-                   iframe_origins: tuple[str, ...], jwk_file: Path | None) -> None:
+                   iframe_origins: tuple[str, ...], post_logout_uris: tuple[str, ...],
+                   jwk_file: Path | None) -> None:
     """Register a cooperative; prints its client secret once."""
     try:
         jwk = json.loads(jwk_file.read_text()) if jwk_file else None
-        issued = clients.create(coopname, list(redirect_uris), list(iframe_origins), jwk)
+        issued = clients.create(coopname, list(redirect_uris), list(iframe_origins), jwk,
+                                list(post_logout_uris))
     except json.JSONDecodeError:
         raise click.ClickException("the --jwk file is not JSON") from None
     except clients.ClientError as error:
@@ -80,3 +88,34 @@ def delete_command(client_id: str) -> None:
         _fail(error)
         return
     click.echo(f"deleted {client_id}")
+
+
+@clients_cli.command("demo")
+@click.option("--site-url", default="http://127.0.0.1:8003", show_default=True,
+              help="Where the demo cooperative site runs.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="The demo site's configuration file to write (0600).")
+@with_appcontext
+def demo_command(site_url: str, out_file: Path) -> None:
+    """Development only: (re)register the sandbox cooperative «ПК ВОСХОД» for
+    examples/coop_site and write its configuration, with the client secret and the sandbox
+    cooperative's private key. Refused when a real ВОСХОД chain is configured."""
+    from idp.services import services
+
+    registry = services().registry
+    if not isinstance(registry, SandboxRegistry):
+        raise click.ClickException("the demo needs the sandbox registry (no chain URL)")
+    site = site_url.rstrip("/")
+    # Rotated, not recreated, so that the members' grants to the demo survive a restart.
+    issued = clients.rotate_secret(DEMO_COOP) if clients.find(DEMO_COOP) else \
+        clients.create(DEMO_COOP, [f"{site}/callback"], [site],
+                       post_logout_redirect_uris=[f"{site}/"])
+    config = {"idp_url": services().tokens.issuer, "client_id": issued.client_id,
+              "client_secret": issued.secret, "redirect_uri": f"{site}/callback",
+              "site_url": site, "private_key": registry.private_key(DEMO_COOP).to_string()}
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.unlink(missing_ok=True)
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(config, out, indent=2)
+    click.echo(f"demo cooperative {DEMO_COOP} registered for {site}; config in {out_file}")

@@ -69,7 +69,8 @@ def check_jwk(jwk: Any) -> dict[str, Any]:
 
 
 def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
-           encryption_jwk: dict[str, Any] | None = None) -> IssuedSecret:
+           encryption_jwk: dict[str, Any] | None = None,
+           post_logout_redirect_uris: list[str] | None = None) -> IssuedSecret:
     if not is_valid_antelope_name(coopname):
         raise ClientError(f"client_id must be the cooperative's Antelope name: {coopname!r}")
     if not redirect_uris:
@@ -81,9 +82,15 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
         client_id=coopname, secret_hash=_secret_hash(secret),
         redirect_uris=[check_redirect_uri(u) for u in dict.fromkeys(redirect_uris)],
         iframe_origins=[check_origin(o) for o in dict.fromkeys(iframe_origins)],
+        post_logout_redirect_uris=[check_redirect_uri(u) for u in
+                                   dict.fromkeys(post_logout_redirect_uris or [])],
         encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None))
     db.session.commit()
     return IssuedSecret(coopname, secret)
+
+
+def find(client_id: str) -> OAuthClient | None:
+    return db.session.get(OAuthClient, client_id)
 
 
 def get(client_id: str) -> OAuthClient:

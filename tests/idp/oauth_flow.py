@@ -48,11 +48,7 @@ def make_client(app: Flask, coopname: str = COOP, **kwargs: Any) -> Coop:
     with app.app_context():
         issued = clients.create(coopname, kwargs.get("redirect_uris", [REDIRECT]),
                                 kwargs.get("iframe_origins", [ORIGIN]),
-                                kwargs.get("encryption_jwk"))
-        if "post_logout" in kwargs:
-            clients.get(coopname).post_logout_redirect_uris = kwargs["post_logout"]
-            from common.db import db
-            db.session.commit()
+                                kwargs.get("encryption_jwk"), kwargs.get("post_logout"))
     return Coop(issued.client_id, issued.secret)
 
 
