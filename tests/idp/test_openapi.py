@@ -18,7 +18,7 @@ from tests.idp.conftest import register
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
 # Routes that are not part of the JSON API: files, the health probe, the reference itself, the
 # development mailbox, and the HTML app shell (a page, not an operation).
-NOT_API = re.compile(r"^(/static/|/health$|/docs|/openapi\.json$|/dev/|/$)")
+NOT_API = re.compile(r"^(/static/|/health$|/docs|/openapi\.json$|/dev/|/widget\.js$|/$)")
 
 # The names the specification puts on the wire (issue #2), per schema.
 WIRE_NAMES = {
