@@ -438,3 +438,36 @@ def test_chain_down_is_a_503_and_writes_nothing(make_app):
                     json={"coopname": COOP, **auth_request(challenge=challenge)})
     assert r.status_code == 503 and r.json["error"] == "registry_unavailable"
     assert counts(app) == {"idp_grants": 0, "idp_oauth_codes": 0, "idp_oauth_tokens": 0}
+
+
+@pytest.mark.parametrize("body", [
+    [], {"ticket": 5}, {"ticket": ""}, {"ticket": "t" * 500}, {},
+    {"ticket": "abc", "client_id": ["voskhod"]}, {"ticket": "abc", "extra": 1},
+])
+def test_exchange_ticket_bad_bodies(app, client, coop, body):
+    before = counts(app)
+    r = client.post("/access/exchange-ticket", json=body)
+    assert r.status_code == 400 and r.json["error"] in {"invalid_request", "invalid_json"}
+    assert counts(app) == before
+
+
+@pytest.mark.parametrize("form", [
+    {}, {"grant_type": "password", "username": "a", "password": "b"},
+    {"grant_type": "client_credentials"}, {"grant_type": "authorization_code"},
+    {"grant_type": "authorization_code", "code": "nosuchticket"},
+])
+def test_token_endpoint_bad_requests(app, client, coop, form):
+    r = client.post("/oauth/token", headers=coop.basic, data=form)
+    assert r.status_code == 400
+    assert r.json["error"] in {"unsupported_grant_type", "invalid_request", "invalid_grant",
+                               "unauthorized_client"}
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_userinfo_needs_an_openid_token(app, client, coop, holder):
+    verifier, challenge = pkce()
+    ticket = ticket_for(app, client, holder, auth_request(challenge=challenge, scope="share"))
+    token = exchange(client, coop, ticket, verifier).json["access_token"]
+    r = client.get("/oauth/userinfo", headers=bearer(token))
+    assert r.status_code == 403 and r.json["error"] == "insufficient_scope"
+    assert client.get("/oauth/userinfo").status_code == 401
