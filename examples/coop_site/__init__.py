@@ -83,7 +83,11 @@ ERRORS = {
     "invalid_id_token": "ID-токен не прошёл проверку. The ID token failed verification.",
     "issuer_mismatch": "Ответ пришёл не от того сервера авторизации. "
                        "The answer came from another authorization server.",
+    "invalid_token": "Доступ отозван пайщиком или истёк: данные больше не читаются. "
+                     "The member revoked the access, or it expired.",
+    "no_access": "Этот браузер ещё не получал данные. Nothing to re-read yet.",
 }
+MAX_KEPT_TOKENS = 1000  # the demo's in-memory token store; the oldest are dropped
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +172,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                         timeout=float(cfg.get("timeout", 10.0))),
         private_jwk=private_jwk, coop_key=coop_key, redirect_uri=redirect_uri,
         site_url=site_url, idp_url=idp_url, idp_source=_idp_source(idp_url))
+    app.extensions["coop_site_tokens"] = {}
     _routes(app)
     app.after_request(_security_headers)
     return app
@@ -259,10 +264,47 @@ def _complete(flow: dict[str, str], ticket: str, redirect_uri: str | None) -> tu
     except ProtocolError:
         log.warning("a share could not be decrypted")
         return error_page("decryption_failed", 502)
+    if share is not None:
+        _keep_token(tokens)
+    return _result(tokens, share, public_key, claims)
+
+
+def _result(tokens: TicketTokens, share: SharePlaintext | None, public_key: str | None,
+            claims: dict[str, Any] | None) -> tuple[str, int]:
     rows = [(name, FIELD_LABELS.get(name, name), _value(value))
             for name, value in (share.data.items() if share else [])]
     return render_template("result.html", tokens=tokens, share=share, public_key=public_key,
                            rows=rows, claims=claims), 200
+
+
+def _keep_token(tokens: TicketTokens) -> None:
+    """A cooperative reads the data again later with its token (until the member revokes it).
+    The token stays on the server; the browser's session holds only a random handle."""
+    kept: dict[str, TicketTokens] = current_app.extensions["coop_site_tokens"]
+    handle = secrets.token_urlsafe(16)
+    kept[handle] = tokens
+    while len(kept) > MAX_KEPT_TOKENS:
+        kept.pop(next(iter(kept)))
+    session["token_handle"] = handle
+
+
+def _reread() -> tuple[str, int]:
+    kept: dict[str, TicketTokens] = current_app.extensions["coop_site_tokens"]
+    tokens = kept.get(session.get("token_handle", ""))
+    if tokens is None:
+        return error_page("no_access", 400)
+    s = site()
+    try:
+        shared = s.coop.get_encrypted_data(tokens)
+        share = decrypt_share_jwcrypto(shared, s.private_jwk)
+    except ApiError as exc:
+        log.warning("id.card.coop answered %s %s", exc.status, exc.error)
+        return error_page(exc.error, 502 if exc.status >= 500 else 403)
+    except httpx.TransportError:
+        return error_page("idp_unavailable", 502)
+    except ProtocolError:
+        return error_page("decryption_failed", 502)
+    return _result(tokens, share, shared.public_key, None)
 
 
 def _routes(app: Flask) -> None:
@@ -321,6 +363,10 @@ def _routes(app: Flask) -> None:
         if not ticket:
             return error_page("invalid_request", 400)
         return _complete(flow, ticket, None)
+
+    @app.post("/reread")
+    def reread() -> tuple[str, int]:
+        return _reread()
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -480,3 +480,24 @@ def test_config_problems_are_clear_and_keep_the_key_secret(tmp_path: Path,
     assert bad_key not in str(caught.value)
     jwk = K1PrivateKey.generate().to_jwk()
     assert create_app(config | {"private_key": jwk}).test_client().get("/").status_code == 200
+
+
+def test_reread_uses_the_kept_token_until_it_is_revoked(
+        client: FlaskClient, httpserver: HTTPServer, coop_key: K1PrivateKey,
+        member_key: K1PrivateKey, signing_key: ECKey) -> None:
+    assert client.post("/reread").status_code == 400  # nothing read yet in this browser
+    flow = start(client)
+    stub_idp(httpserver, jwe=share_jwe(coop_key, member_key), member_key=member_key,
+             signing_key=signing_key, scope=SHARE_SCOPE, nonce=flow["session_nonce"],
+             verifier=flow["verifier"])
+    response = client.get("/callback", query_string={
+        "code": TICKET, "state": flow["state"], "iss": httpserver.url_for("/").rstrip("/")})
+    assert response.status_code == 200
+    assert ACCESS not in response.get_data(as_text=True)  # the token never reaches the page
+    again = client.post("/reread")
+    assert again.status_code == 200 and page(again).rows["last_name"] == "Иванова"
+    httpserver.clear()
+    httpserver.expect_request(f"/access/get-encrypted-data/{USERNAME}/voskhod").respond_with_json(
+        {"error": "invalid_token", "error_description": "revoked"}, status=401)
+    revoked = client.post("/reread")
+    assert revoked.status_code == 403 and page(revoked).by_id["error-code"] == "invalid_token"
