@@ -36,7 +36,7 @@ let refreshing = null;
 /**
  * @param {'GET' | 'POST' | 'PUT' | 'DELETE'} method
  * @param {string} path
- * @param {{body?: unknown, auth?: boolean}} [opts]
+ * @param {{body?: unknown, auth?: boolean, headers?: Record<string, string>}} [opts]
  * @returns {Promise<any>} the parsed JSON body (null for 204)
  */
 export async function request(method, path, opts = {}) {
@@ -44,14 +44,14 @@ export async function request(method, path, opts = {}) {
   const sentWith = auth ? state.accessToken() : null;
   if (auth && !sentWith) throw new ApiError(401, 'not_logged_in', 'not logged in');
   try {
-    return await send(method, path, opts.body, sentWith);
+    return await send(method, path, opts.body, sentWith, opts.headers);
   } catch (err) {
     if (!(err instanceof ApiError) || !auth || err.status !== 401 || !REFRESHABLE.has(err.code)) throw err;
     // Another call may already have rotated the pair while this one was in flight.
     const fresh = state.accessToken() !== sentWith || (await refreshOnce());
     const token = state.accessToken();
     if (!fresh || !token) throw err;
-    return send(method, path, opts.body, token);
+    return send(method, path, opts.body, token, opts.headers);
   }
 }
 
@@ -67,10 +67,11 @@ export const del = (/** @type {string} */ path, opts = {}) => request('DELETE', 
  * @param {string} path
  * @param {unknown} body
  * @param {string | null} token
+ * @param {Record<string, string>} [extra] more request headers (never Authorization)
  */
-async function send(method, path, body, token) {
+async function send(method, path, body, token, extra = {}) {
   /** @type {Record<string, string>} */
-  const headers = { Accept: 'application/json' };
+  const headers = { ...extra, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;

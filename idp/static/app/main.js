@@ -2,6 +2,7 @@
 // keys held in memory (state.js) survive navigation and vanish on logout or reload.
 import * as api from './api.js';
 import * as state from './state.js';
+import * as authorize from './authorize.js';
 import { h, replace } from './dom.js';
 import { T, getLang, setLang, t, LANGS, onLangChange } from './i18n.js';
 import { alertBox, focusHeading } from './ui.js';
@@ -13,11 +14,14 @@ import cardNewView from './views/card_new.js';
 import cardEditView from './views/card_edit.js';
 import accountsView from './views/accounts.js';
 import securityView from './views/security.js';
+import consentView from './views/consent.js';
+import { authorizedView } from './views/answer.js';
+import accessView from './views/access.js';
 
 /**
  * @typedef {{go: (route: string) => void, flash: (text: {i18n: () => string}, kind?: string) => void,
  *            logout: (text?: {i18n: () => string}) => Promise<void>}} Ctx
- * @typedef {{view: (ctx: Ctx) => HTMLElement | Promise<HTMLElement>, auth: boolean, title: string}} Route
+ * @typedef {{view: (ctx: Ctx) => HTMLElement | Promise<HTMLElement>, auth: boolean, any?: boolean, title: string}} Route
  */
 
 /** @type {Record<string, Route>} */
@@ -30,8 +34,17 @@ const ROUTES = {
   'card/edit': { view: cardEditView, auth: true, title: 'card_edit.title' },
   accounts: { view: accountsView, auth: true, title: 'accounts.title' },
   security: { view: securityView, auth: true, title: 'security.title' },
+  access: { view: accessView, auth: true, title: 'access.title' },
+  consent: { view: consentView, auth: true, title: 'consent.title' },
+  // The answer to an authorization request went back: shown logged in or not (a refusal needs no login).
+  authorized: { view: authorizedView, auth: false, any: true, title: 'authorized.title' },
 };
-const NAV = [['card', 'nav.card'], ['accounts', 'nav.accounts'], ['security', 'nav.security']];
+const NAV = [['card', 'nav.card'], ['accounts', 'nav.accounts'], ['access', 'nav.access'], ['security', 'nav.security']];
+
+/** The navigation: while a cooperative's request waits, its consent screen comes first. */
+function nav() {
+  return authorize.pending() ? [['consent', 'nav.consent'], ...NAV] : NAV;
+}
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 const bar = /** @type {HTMLElement} */ (document.getElementById('app-bar'));
@@ -72,11 +85,11 @@ function currentRoute() {
 async function render() {
   const id = ++renderId;
   let name = currentRoute();
-  if (!name) name = state.isLoggedIn() ? 'card' : 'login';
+  if (!name) name = state.isLoggedIn() ? authorize.home() : 'login';
   const route = ROUTES[name];
-  if (!route) return ctx.go(state.isLoggedIn() ? 'card' : 'login');
+  if (!route) return ctx.go(state.isLoggedIn() ? authorize.home() : 'login');
   if (route.auth && !state.isLoggedIn()) return ctx.go('login');
-  if (!route.auth && state.isLoggedIn()) return ctx.go('card');
+  if (!route.auth && !route.any && state.isLoggedIn()) return ctx.go(authorize.home());
   renderBar(name);
   document.title = `${t(route.title)} — id.card.coop`;
   app.setAttribute('aria-busy', 'true');
@@ -115,7 +128,7 @@ function renderBar(active) {
     replace(bar, h('div', { class: 'bar-spacer' }), langs);
     return;
   }
-  const links = NAV.map(([route, label]) => h('li', {}, h('a', {
+  const links = nav().map(([route, label]) => h('li', {}, h('a', {
     href: `#/${route}`,
     text: T(label),
     'aria-current': active === route || active.startsWith(`${route}/`) ? 'page' : undefined,

@@ -4,7 +4,7 @@ import * as api from '../api.js';
 import * as state from '../state.js';
 import { loadCard, loadSchema, validate } from '../card.js';
 import { h } from '../dom.js';
-import { L, T, calendarDate } from '../i18n.js';
+import { F, L, T, calendarDate, isText } from '../i18n.js';
 import { problemText } from '../form.js';
 import { branchFor, resolve } from '../schema.js';
 import { alertBox, errorText, link, view } from '../ui.js';
@@ -68,6 +68,71 @@ function shown(prop, item) {
   }
   if (prop.format === 'date') return calendarDate(item);
   return typeof item === 'string' ? item : JSON.stringify(item);
+}
+
+/**
+ * The schema node of the card's top-level field `name` (in the card's person_type branch; the
+ * root's node for person_type itself, which carries the enum titles).
+ * @param {any} schema
+ * @param {any} data
+ * @param {string} name
+ */
+function topNode(schema, data, name) {
+  // Without the card (or of an unknown type), the first branch that has the field names it.
+  const branches = data?.person_type ? [branchFor(schema, data.person_type)]
+    : (schema.oneOf ?? []).map((/** @type {any} */ b) => resolve(schema, b));
+  const raw = branches.find((b) => b?.properties?.[name])?.properties?.[name];
+  const prop = raw ? resolve(schema, raw) : null;
+  if (prop && !('const' in prop)) return prop;
+  return schema.properties?.[name] ? resolve(schema, schema.properties[name]) : prop;
+}
+
+/**
+ * The label of a top-level card field, as the card view shows it (the field name itself when the
+ * schema does not know it).
+ * @param {any} schema
+ * @param {any} data
+ * @param {string} name
+ */
+export function fieldTitle(schema, data, name) {
+  const prop = topNode(schema, data, name);
+  return prop?.title ? title(prop) : L({ ru: name });
+}
+
+/** @param {unknown} text */
+const plain = (text) => (isText(text) ? /** @type {{i18n: () => string}} */ (text).i18n() : String(text));
+
+/**
+ * A one-line rendering of a top-level card field's value (a section such as the passport as
+ * "Title: value; …"), in the current language.
+ * @param {any} schema
+ * @param {any} data
+ * @param {string} name
+ */
+export function fieldValue(schema, data, name) {
+  const prop = topNode(schema, data, name) ?? {};
+  const value = data?.[name];
+  return F(() => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      return Object.entries(value).map(([key, item]) => {
+        const sub = prop.properties?.[key] ? resolve(schema, prop.properties[key]) : {};
+        return `${sub.title ? title(sub).i18n() : key}: ${plain(shown(sub, item))}`;
+      }).join('; ');
+    }
+    return plain(shown(prop, value));
+  });
+}
+
+/**
+ * Whether a card value counts as filled in (a section: any of its values).
+ * @param {unknown} value
+ * @returns {boolean}
+ */
+export function isFilled(value) {
+  if (value === '' || value === null || value === undefined) return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.values(/** @type {object} */ (value)).some(isFilled);
+  return true;
 }
 
 /** Fields the schema does not describe (an unmigrated or foreign card): shown as they are. */

@@ -2,6 +2,7 @@
 // If someone saved in between (409 stale_revision), the stored version is loaded into the form
 // and the member is told to check it and save again.
 import * as api from '../api.js';
+import * as authorize from '../authorize.js';
 import * as state from '../state.js';
 import { loadSchema, saveCard, validate } from '../card.js';
 import { whileBusy, busyLine } from '../busy.js';
@@ -68,7 +69,7 @@ export default async function cardEditView(ctx) {
       return;
     }
     ctx.flash(T('card_edit.done'));
-    ctx.go('card');
+    ctx.go(authorize.home());
   });
 
   return view(T('card_edit.title'), h('p', { class: 'lead', text: T('card_edit.lead') }), el);

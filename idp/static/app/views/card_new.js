@@ -1,6 +1,7 @@
 // Issue the card: choose the person type, fill the form built from the schema, validate in the
 // browser, then encrypt under a fresh card key and POST /card/issue (ciphertext only).
 import * as api from '../api.js';
+import * as authorize from '../authorize.js';
 import { issueCard, loadCard, loadSchema, validate } from '../card.js';
 import { whileBusy, busyLine } from '../busy.js';
 import { h } from '../dom.js';
@@ -16,7 +17,7 @@ export default async function cardNewView(ctx) {
   try {
     if (await ensureCard(ctx)) {
       ctx.flash(T('card_new.already'), 'info');
-      ctx.go('card');
+      ctx.go(authorize.home());
       return view(T('card_new.title'));
     }
   } catch (err) {
@@ -45,14 +46,14 @@ export default async function cardNewView(ctx) {
       if (err instanceof api.ApiError && err.code === 'card_exists') {
         await loadCard().catch(() => undefined);
         ctx.flash(T('err.card_exists'), 'info');
-        ctx.go('card');
+        ctx.go(authorize.home());
         return;
       }
       alert.show(errorText(err));
       return;
     }
     ctx.flash(T('card_new.done'));
-    ctx.go('card');
+    ctx.go(authorize.home()); // back to a waiting cooperative's consent screen, if any
   });
 
   return view(T('card_new.title'),

@@ -4,6 +4,7 @@
 import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
 import * as state from '../state.js';
+import * as authorize from '../authorize.js';
 import { loadCard } from '../card.js';
 import { whileBusy, busyLine } from '../busy.js';
 import { h } from '../dom.js';
@@ -127,7 +128,7 @@ export default function forgotView(ctx) {
       key.input.value = '';
       pair.clear();
       ctx.flash(T('forgot.done'));
-      ctx.go(state.hasNoCard() ? 'card/new' : 'card');
+      ctx.go(authorize.pending() ? 'consent' : state.hasNoCard() ? 'card/new' : 'card');
     });
     return step(2, STEPS, T('forgot.step_key'), form);
   }

@@ -4,11 +4,13 @@
 import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
 import * as state from '../state.js';
+import * as authorize from '../authorize.js';
 import { loadCard } from '../card.js';
 import { whileBusy, busyLine } from '../busy.js';
 import { h } from '../dom.js';
 import { T } from '../i18n.js';
 import { alertBox, errorText, field, link, submit, view } from '../ui.js';
+import { pendingNotice } from './answer.js';
 
 /** @param {import('../main.js').Ctx} ctx */
 export default function loginView(ctx) {
@@ -54,10 +56,13 @@ export default function loginView(ctx) {
       return;
     }
     password.input.value = '';
-    ctx.go(state.hasNoCard() ? 'card/new' : 'card');
+    // With a cooperative's request waiting, the consent screen decides (it sends a member
+    // without a card to issue it first when the request needs one).
+    ctx.go(authorize.pending() ? 'consent' : state.hasNoCard() ? 'card/new' : 'card');
   });
 
   return view(T('login.title'),
+    pendingNotice(ctx),
     h('p', { class: 'lead', text: T('login.lead') }),
     form,
     h('ul', { class: 'aside-links' },

@@ -4,11 +4,13 @@
 import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
 import * as state from '../state.js';
+import * as authorize from '../authorize.js';
 import { whileBusy, busyLine } from '../busy.js';
 import { h, uid } from '../dom.js';
 import { L, T, calendarDate } from '../i18n.js';
 import { newPasswordFields } from '../password.js';
 import { alertBox, button, checkedEmail, countdown, errorText, field, link, showStep, step, submit, view } from '../ui.js';
+import { pendingNotice } from './answer.js';
 
 const STEPS = 3;
 
@@ -188,13 +190,14 @@ export default async function registerView(ctx) {
       }
       pair.clear();
       ctx.flash(T('register.done'));
-      ctx.go('card/new');
+      ctx.go(authorize.pending() ? 'consent' : 'card/new');
     });
     return step(3, STEPS, T('register.step_password'), form);
   }
 
   host.append(emailStep());
   return view(T('register.title'),
+    pendingNotice(ctx),
     h('p', { class: 'lead', text: T('register.lead') }),
     host,
     h('ul', { class: 'aside-links' }, h('li', {}, link('login', T('register.to_login')))));
