@@ -86,13 +86,19 @@ class ServiceUnavailable(ApiError):
     message = "A service this request needs is unavailable; try again later."
 
 
+RFC6750_ERRORS = {"invalid_token", "insufficient_scope"}
+
+
 def error_response(error: ApiError) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status
     if isinstance(error, TooManyRequests) and error.retry_after:
         response.headers["Retry-After"] = str(error.retry_after)
     if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="card.coop"'
+        challenge = 'Bearer realm="card.coop"'
+        if error.code in RFC6750_ERRORS:  # tells an OAuth client what went wrong (RFC 6750 §3)
+            challenge += f', error="{error.code}"'
+        response.headers["WWW-Authenticate"] = challenge
     return response
 
 

@@ -32,6 +32,18 @@ ERROR_TEXT = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 40
               503: "Service unavailable"}
 
 
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "The member's access token (ES256 JWT, ≤ 15 min)."},
+    "coopToken": {"type": "http", "scheme": "bearer",
+                  "description": "A cooperative's access token (opaque) from the token "
+                                 "endpoint; it reads one member's grant only."},
+    "clientAuth": {"type": "http", "scheme": "basic",
+                   "description": "A cooperative's client_id and client_secret (HTTP Basic, "
+                                  "or client_id + client_secret in the form body)."},
+}
+
+
 def build_document(app: Flask, *, title: str, version: str, description: str) -> dict[str, Any]:
     operations: list[tuple[str, str, Operation, list[str]]] = []
     for rule in app.url_map.iter_rules():
@@ -66,10 +78,7 @@ def build_document(app: Flask, *, title: str, version: str, description: str) ->
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                           "description": "The member's access token (ES256 JWT, ≤ 15 min)."},
-            },
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }
 

@@ -51,14 +51,19 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     from idp.card import views as card_views
     from idp.cooperatives import views as cooperative_views
     from idp.oauth import views as oauth_views
-    from idp.oauth.server import make_authorization_server, make_resource_protector
+    from idp.oauth.server import (
+        client_credentials_present,
+        current_coop_token,
+        make_authorization_server,
+    )
 
     register_authenticator(app, "bearer", current_session)
+    register_authenticator(app, "coopToken", current_coop_token)
+    register_authenticator(app, "clientAuth", client_credentials_present)
     limiter = make_limiter(app, settings, prefix="idp")
     app.extensions["idp_limiter"] = limiter
     tokens = app.extensions["idp"].tokens
     app.extensions["idp_oauth"] = make_authorization_server(app)
-    app.extensions["idp_resource"] = make_resource_protector()
     for bp in (auth_views.make_blueprint(), card_views.make_blueprint(),
                cooperative_views.make_blueprint(), access_views.make_blueprint(),
                oauth_views.make_blueprint()):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app
 
 from common.api import endpoint
 from common.db import db
@@ -29,10 +28,11 @@ from idp.access.schemas import (
 from idp.auth.bearer import current_session
 from idp.card.schemas import SCHEMA_ID
 from idp.models import Member
-from idp.oauth.models import Grant, OAuthToken
+from idp.oauth.models import Grant
 from idp.oauth.server import (
     CLAIMS_BY_SCOPE,
     CardAuthorizationServer,
+    current_coop_token,
     params_request,
 )
 from idp.services import services
@@ -50,16 +50,6 @@ def current_member() -> tuple[Member, object]:
     member = db.session.get(Member, claims.member_id)
     assert member is not None  # an open session always has its member (FK, cascade)
     return member, session
-
-
-def bearer_error(error: OAuth2Error) -> Response:
-    """RFC 6750 §3: the error in the body and in WWW-Authenticate."""
-    response = jsonify(dict(error.get_body()))
-    response.status_code = error.status_code
-    for name, value in error.get_headers():
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response
 
 
 def token_response(params: dict[str, str] | None = None) -> Response:
@@ -142,14 +132,10 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/get-encrypted-data/<username>/<coopname>")
     @endpoint(summary="The member's share, for the cooperative holding the token",
-              tags=("cooperatives",), responses={200: SharedDataOut}, errors=(401, 403, 404),
-              description="Authorization: Bearer <the cooperative's access token>. A token "
-                          "reads only its own (username, coopname).")
-    def get_encrypted_data(username: str, coopname: str) -> SharedDataOut | Response:
-        try:
-            token: OAuthToken = current_app.extensions["idp_resource"].acquire_token()
-        except OAuth2Error as error:
-            return bearer_error(error)
+              tags=("cooperatives",), auth="coopToken", responses={200: SharedDataOut},
+              errors=(403, 404), description="A token reads only its own (username, coopname).")
+    def get_encrypted_data(username: str, coopname: str) -> SharedDataOut:
+        token = current_coop_token()
         grant = db.session.get(Grant, token.grant_id)
         if grant is None or grant.client_id != coopname or grant.username != username:
             raise Forbidden("This token is for another member or cooperative.",

@@ -22,23 +22,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
-from flask import Flask
+from flask import Flask, g
 from flask import request as flask_request
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import CursorResult, exists, select, update
 
 from common.db import db, utcnow
+from common.errors import Unauthorized
 from idp.models import AuthSession
 from idp.oauth.models import TOKEN_AUTH_METHODS, AuthorizationCode, Grant, OAuthClient, OAuthToken
 from idp.services import services
@@ -271,9 +271,20 @@ def find_token(token_string: str) -> OAuthToken | None:
         OAuthToken.token_hash == digest(token_string)))
 
 
-class CoopTokenValidator(BearerTokenValidator):  # type: ignore[misc]
-    def authenticate_token(self, token_string: str) -> OAuthToken | None:
-        return find_token(token_string)
+def current_coop_token() -> OAuthToken:
+    """The cooperative's Bearer token of this request (RFC 6750 §2.1), live: not expired, not
+    revoked (revoking the grant revokes its tokens)."""
+    if "coop_token" not in g:
+        scheme, _, value = flask_request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("Send the access token as 'Authorization: Bearer <token>'.",
+                               code="missing_token")
+        token = find_token(value.strip())
+        if token is None or token.is_expired() or token.is_revoked():
+            raise Unauthorized("The access token is not valid.", code="invalid_token")
+        g.coop_token = token
+    result: OAuthToken = g.coop_token
+    return result
 
 
 class CoopRevocation(RevocationEndpoint):  # type: ignore[misc]
@@ -354,7 +365,11 @@ def services_ttl(app: Flask) -> int:
     return int(app.extensions["idp"].settings.access_token_ttl)
 
 
-def make_resource_protector() -> ResourceProtector:
-    protector = ResourceProtector()
-    protector.register_token_validator(CoopTokenValidator())
-    return protector
+def client_credentials_present() -> None:
+    """``@endpoint(auth="clientAuth")``: refuse a request that carries no client credentials at
+    all; Authlib checks the ones presented."""
+    basic = flask_request.headers.get("Authorization", "").lower().startswith("basic ")
+    posted = bool(flask_request.form.get("client_id") and flask_request.form.get("client_secret"))
+    if not (basic or posted):
+        raise Unauthorized("Authenticate the client (HTTP Basic or client_secret_post).",
+                           code="invalid_client")

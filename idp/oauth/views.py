@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from pydantic import Field
 
 from common.api import Schema, endpoint
+from common.errors import Forbidden
 from common.security import CSP
 from idp.access.service import oauth_error, with_response_params
-from idp.access.views import bearer_error, oauth_server, token_response
-from idp.oauth.models import OAuthToken
-from idp.oauth.server import ALG, SCOPES, claims_for_scope
+from idp.access.views import oauth_server, token_response
+from idp.oauth.server import ALG, SCOPES, claims_for_scope, current_coop_token
 from idp.services import services
 
 ALIASES = "/application/o"
@@ -115,10 +115,10 @@ def token() -> Response:
 
 
 def userinfo() -> ResponseReturnValue:
-    try:
-        token: OAuthToken = current_app.extensions["idp_resource"].acquire_token(["openid"])
-    except OAuth2Error as error:
-        return bearer_error(error)
+    token = current_coop_token()
+    if "openid" not in token.scope.split():
+        raise Forbidden("This token was not issued for OpenID Connect.",
+                        code="insufficient_scope")
     return jsonify(claims_for_scope(token.claims, token.scope))
 
 
@@ -143,22 +143,22 @@ def make_blueprint() -> Blueprint:
     bp.add_url_rule(f"{ALIASES}/token/", "token_alias", documented_token, methods=["POST"])
 
     documented_userinfo = endpoint(
-        summary="UserInfo (OpenID Connect Core §5.3)", tags=("oauth",),
-        responses={200: UserInfoOut}, errors=(401, 403))(userinfo)
+        summary="UserInfo (OpenID Connect Core §5.3)", tags=("oauth",), auth="coopToken",
+        responses={200: UserInfoOut}, errors=(403,))(userinfo)
     for path, name in (("/oauth/userinfo", "userinfo"),
                        (f"{ALIASES}/userinfo/", "userinfo_alias")):
         bp.add_url_rule(path, name, documented_userinfo, methods=["GET", "POST"])
 
     @bp.post("/oauth/revoke")
-    @endpoint(summary="Token revocation (RFC 7009)", tags=("oauth",), responses={200: None},
-              errors=(400, 401, 429))
+    @endpoint(summary="Token revocation (RFC 7009)", tags=("oauth",), auth="clientAuth",
+              responses={200: None}, errors=(400, 429))
     def revoke() -> ResponseReturnValue:
         response: Response = oauth_server().create_endpoint_response("revocation")
         return response
 
     @bp.post("/oauth/introspect")
-    @endpoint(summary="Token introspection (RFC 7662)", tags=("oauth",), responses={200: None},
-              errors=(400, 401, 429))
+    @endpoint(summary="Token introspection (RFC 7662)", tags=("oauth",), auth="clientAuth",
+              responses={200: None}, errors=(400, 429))
     def introspect() -> ResponseReturnValue:
         response: Response = oauth_server().create_endpoint_response("introspection")
         response.headers["Cache-Control"] = "no-store"
