@@ -10,7 +10,7 @@ export FLASK_APP := wsgi:idp
 # Python subprocesses started by tests (in other folders) measure coverage with the same
 # settings, so that their data combines with the main run's.
 
-.PHONY: run test lint bench migrate venv clean openapi widget guide-screenshots
+.PHONY: run test lint bench migrate venv clean openapi widget oidc-rp guide-screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,20 @@ widget/dist/.built: widget/package-lock.json widget/scripts/build.js widget/src/
 
 widget: widget/dist/.built
 
+# A certified OpenID Connect client (panva/openid-client) that the tests run against idp.
+tests/oidc_rp/node_modules/.installed: tests/oidc_rp/package-lock.json
+	cd tests/oidc_rp && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+oidc-rp: tests/oidc_rp/node_modules/.installed
+
 migrate: venv
 	$(BIN)/flask --app wsgi:idp db upgrade
 
 run: venv widget migrate
 	$(BIN)/python scripts/run_all.py
 
-test: venv widget
+test: venv widget oidc-rp
 	cd widget && npm test
 	COVERAGE_RCFILE=$(CURDIR)/pyproject.toml $(BIN)/pytest --cov --cov-report=term --cov-report=xml -q
 
@@ -49,7 +56,8 @@ bench: venv
 	$(BIN)/python bench/auth_bench.py
 
 clean:
-	rm -rf $(VENV) instance .coverage coverage.xml widget/node_modules widget/dist
+	rm -rf $(VENV) instance .coverage coverage.xml widget/node_modules widget/dist \
+		tests/oidc_rp/node_modules
 
 # The committed API reference (docs/openapi.json); a test fails when it is stale.
 openapi: venv
