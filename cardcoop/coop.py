@@ -63,7 +63,8 @@ __all__ = [
 
 _MAX_ERROR_CODE = 100
 _MAX_ERROR_MESSAGE = 500
-_ID_TOKEN_ALG = "ES256"  # noqa: S105 — an algorithm name
+# RS256 is OpenID Connect's default; a client may have registered ES256 instead.
+_ID_TOKEN_ALGS = ["RS256", "ES256"]
 T = TypeVar("T")
 
 
@@ -217,16 +218,16 @@ class CoopClient:
 
     def verify_id_token(self, id_token: str, *, nonce: str | None = None,
                         leeway: int = 60) -> dict[str, Any]:
-        """The claims of an ID token, verified: ES256 signature by a key of idp's JWKS (fetched
+        """The claims of an ID token, verified: RS256/ES256 signature by idp's JWKS (fetched
         once, refetched for an unknown key), ``iss`` = idp_url, ``aud`` = client_id, ``exp``,
         and ``nonce`` when one was sent. Anything wrong -> `InvalidIdToken`."""
         try:
             try:
                 token = jwt.decode(id_token, self._keyset(refresh=False),
-                                   algorithms=[_ID_TOKEN_ALG])
+                                   algorithms=_ID_TOKEN_ALGS)
             except InvalidKeyIdError:  # a key idp made since the JWKS was fetched
                 token = jwt.decode(id_token, self._keyset(refresh=True),
-                                   algorithms=[_ID_TOKEN_ALG])
+                                   algorithms=_ID_TOKEN_ALGS)
         except (JoseError, ValueError, TypeError, KeyError):
             raise InvalidIdToken() from None
         if token.header.get("typ", "JWT") not in ("JWT", "jwt"):

@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey, import_key
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -29,7 +29,10 @@ from common.db import db, utcnow
 from common.errors import Unauthorized
 from idp.models import SigningKey
 
-ALG = "ES256"
+ALG = "ES256"  # access tokens (and ID tokens of clients that ask for it)
+ID_TOKEN_DEFAULT_ALG = "RS256"  # noqa: S105 — OpenID Connect Core §15.1: every OP has it
+ID_TOKEN_ALGS = (ID_TOKEN_DEFAULT_ALG, ALG)
+RSA_BITS = 2048
 TOKEN_TYPE = "at+jwt"  # noqa: S105 — RFC 9068 §2.1: keeps an ID token from passing as an access token
 CACHE_SECONDS = 30.0
 
@@ -42,6 +45,9 @@ class AccessClaims:
     raw: dict[str, Any]
 
 
+Key = ECKey | RSAKey
+
+
 class TokenService:
     def __init__(self, *, secret_key: str, issuer: str, ttl: int) -> None:
         digest = hashlib.sha256(b"card.coop/v1/signing-key-wrap|" + secret_key.encode()).digest()
@@ -50,30 +56,35 @@ class TokenService:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._loaded_at = 0.0
-        self._signing: ECKey | None = None
+        self._signing: dict[str, Key] = {}  # alg -> the key that signs now
         self._verifying = KeySet([])
         self._published: list[dict[str, Any]] = []
 
     # -- keys -----------------------------------------------------------------------------
 
     def rotate(self) -> str:
-        """Make a new signing key; the previous ones retire (and keep verifying for ttl)."""
-        kid = self._create_key(retire_others=True)
+        """Make new signing keys (every algorithm in use); the previous ones retire and keep
+        verifying for ttl. Returns the new ES256 kid."""
+        self._refresh_cache(force=True)
+        kids = {alg: self._create_key(alg, retire_others=True) for alg in self._signing}
         self._loaded_at = 0.0
-        return kid
+        return kids[ALG]
 
-    def _create_key(self, *, retire_others: bool = False) -> str:
+    def _create_key(self, alg: str, *, retire_others: bool = False) -> str:
         """In a session of its own: a key made while serving a request must not commit, or be
         rolled back with, that request's half-done work."""
         kid = secrets.token_urlsafe(12)
-        key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALG, "use": "sig"},
-                                 private=True)
+        parameters: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
+        key: Key = (RSAKey.generate_key(RSA_BITS, parameters=parameters, private=True)
+                    if alg == ID_TOKEN_DEFAULT_ALG else
+                    ECKey.generate_key("P-256", parameters=parameters, private=True))
         with Session(db.engine) as session, session.begin():
             if retire_others:
-                session.execute(update(SigningKey).where(SigningKey.retired_at.is_(None))
+                session.execute(update(SigningKey).where(SigningKey.retired_at.is_(None),
+                                                         SigningKey.alg == alg)
                                 .values(retired_at=utcnow()))
             session.add(SigningKey(
-                kid=kid, alg=ALG, public_jwk=key.as_dict(private=False),
+                kid=kid, alg=alg, public_jwk=key.as_dict(private=False),
                 private_key_encrypted=self._fernet.encrypt(key.as_pem(private=True))))
         return kid
 
@@ -82,14 +93,13 @@ class TokenService:
             return
         with self._lock:
             live = self._live_keys()
-            if not any(r.retired_at is None for r in live):
+            if not any(r.retired_at is None and r.alg == ALG for r in live):
                 # First start (or every key retired by hand): make one. Two processes racing
                 # here make two keys, which is harmless: both verify, the newest signs.
-                self._create_key()
+                self._create_key(ALG)
                 live = self._live_keys()
-            active = [r for r in live if r.retired_at is None]
-            self._signing = self._load_private(active[-1])
-            self._verifying = KeySet([ECKey.import_key(r.public_jwk) for r in live])
+            self._signing = {r.alg: self._load_private(r) for r in live if r.retired_at is None}
+            self._verifying = KeySet([import_key(r.public_jwk) for r in live])
             self._published = [dict(r.public_jwk) for r in live]
             self._loaded_at = time.monotonic()
 
@@ -99,44 +109,51 @@ class TokenService:
         rows = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at))
         return [r for r in rows if r.retired_at is None or r.retired_at > horizon]
 
-    def _load_private(self, row: SigningKey) -> ECKey:
+    def _load_private(self, row: SigningKey) -> Key:
         try:
             pem = self._fernet.decrypt(row.private_key_encrypted)
         except InvalidToken:
             raise RuntimeError("signing key cannot be decrypted: was CARDCOOP_SECRET_KEY "
                                "changed?") from None
-        return ECKey.import_key(pem, parameters={"kid": row.kid, "alg": ALG, "use": "sig"})
+        key_type = RSAKey if row.alg == ID_TOKEN_DEFAULT_ALG else ECKey
+        return key_type.import_key(pem, parameters={"kid": row.kid, "alg": row.alg,
+                                                    "use": "sig"})
 
     def ensure_fresh(self) -> None:
         """Called before each request: a first key is then made before the request writes
         anything (SQLite allows one writer, and the key has its own transaction)."""
         self._refresh_cache()
 
-    def signing_key(self) -> ECKey:
-        """The key that signs now (ID tokens are signed by Authlib with it)."""
+    def signing_key(self, alg: str = ALG) -> Key:
+        """The key that signs with ``alg`` now. The RS256 key (ID tokens, OpenID Connect's
+        mandatory algorithm) is made on first need, so member-only use never pays for RSA."""
+        if alg not in ID_TOKEN_ALGS:
+            raise ValueError(f"unsupported signing algorithm {alg}")
         self._refresh_cache()
-        assert self._signing is not None
-        return self._signing
+        if alg not in self._signing:
+            self._create_key(alg)
+            self._refresh_cache(force=True)
+        return self._signing[alg]
 
     def verifying_keys(self) -> KeySet:
         self._refresh_cache()
         return self._verifying
 
     def jwks(self) -> dict[str, Any]:
-        self._refresh_cache()
+        # Published before any ID token is signed with it: clients cache the JWKS.
+        self.signing_key(ID_TOKEN_DEFAULT_ALG)
         return {"keys": self._published}
 
     # -- tokens ---------------------------------------------------------------------------
 
     def issue(self, member_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, int]:
-        self._refresh_cache()
-        assert self._signing is not None
+        signing = self.signing_key(ALG)
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": str(member_id), "aud": self.issuer,
                   "client_id": "id.card.coop", "sid": str(session_id), "iat": now,
                   "exp": now + self.ttl, "jti": secrets.token_urlsafe(12)}
-        header = {"alg": ALG, "typ": TOKEN_TYPE, "kid": self._signing.kid}
-        return jwt.encode(header, claims, self._signing, algorithms=[ALG]), self.ttl
+        header = {"alg": ALG, "typ": TOKEN_TYPE, "kid": signing.kid}
+        return jwt.encode(header, claims, signing, algorithms=[ALG]), self.ttl
 
     def verify(self, token: str) -> AccessClaims:
         """Any problem at all (format, alg, kid, signature, type, issuer, expiry) is a 401."""

@@ -32,17 +32,19 @@ def _fail(error: clients.ClientError) -> None:
               help="Origin allowed to frame the consent page; repeat for several.")
 @click.option("--post-logout-uri", "post_logout_uris", multiple=True,
               help="Where RP-initiated logout may return to; repeat for several.")
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
+              show_default=True, help="How the client's ID tokens are signed.")
 @click.option("--jwk", "jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A public JWK (P-256 or secp256k1) to encrypt to, instead of the ВОСХОД key.")
 @with_appcontext
 def create_command(coopname: str, redirect_uris: tuple[str, ...],
                    iframe_origins: tuple[str, ...], post_logout_uris: tuple[str, ...],
-                   jwk_file: Path | None) -> None:
+                   id_token_alg: str, jwk_file: Path | None) -> None:
     """Register a cooperative; prints its client secret once."""
     try:
         jwk = json.loads(jwk_file.read_text()) if jwk_file else None
         issued = clients.create(coopname, list(redirect_uris), list(iframe_origins), jwk,
-                                list(post_logout_uris))
+                                list(post_logout_uris), id_token_alg)
     except json.JSONDecodeError:
         raise click.ClickException("the --jwk file is not JSON") from None
     except clients.ClientError as error:

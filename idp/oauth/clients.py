@@ -18,6 +18,7 @@ from sqlalchemy import select
 from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.db import db, utcnow
 from idp.oauth.models import OAuthClient
+from idp.tokens import ID_TOKEN_ALGS, ID_TOKEN_DEFAULT_ALG
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 JWK_CURVES = {"P-256", "secp256k1"}
@@ -70,11 +71,14 @@ def check_jwk(jwk: Any) -> dict[str, Any]:
 
 def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
            encryption_jwk: dict[str, Any] | None = None,
-           post_logout_redirect_uris: list[str] | None = None) -> IssuedSecret:
+           post_logout_redirect_uris: list[str] | None = None,
+           id_token_alg: str = ID_TOKEN_DEFAULT_ALG) -> IssuedSecret:
     if not is_valid_antelope_name(coopname):
         raise ClientError(f"client_id must be the cooperative's Antelope name: {coopname!r}")
     if not redirect_uris:
         raise ClientError("at least one redirect URI is required")
+    if id_token_alg not in ID_TOKEN_ALGS:
+        raise ClientError(f"the ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
     if db.session.get(OAuthClient, coopname) is not None:
         raise ClientError(f"a client {coopname!r} exists already")
     secret = secrets.token_urlsafe(32)
@@ -84,6 +88,7 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
         iframe_origins=[check_origin(o) for o in dict.fromkeys(iframe_origins)],
         post_logout_redirect_uris=[check_redirect_uri(u) for u in
                                    dict.fromkeys(post_logout_redirect_uris or [])],
+        id_token_signed_response_alg=id_token_alg,
         encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None))
     db.session.commit()
     return IssuedSecret(coopname, secret)

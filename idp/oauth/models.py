@@ -38,6 +38,8 @@ class OAuthClient(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(JsonDocument)  # exact match only
     iframe_origins: Mapped[list[str]] = mapped_column(JsonDocument)  # frame-ancestors
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    # OpenID Connect Registration §2: RS256 unless the client asks for another.
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
     # None: encrypt to the cooperative's ВОСХОД K1 key; else a registered public JWK.
     encryption_jwk: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

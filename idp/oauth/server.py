@@ -34,7 +34,7 @@ from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from flask import Flask, g
 from flask import request as flask_request
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import KeySet
 from sqlalchemy import CursorResult, exists, select, update
 
 from common.db import db, utcnow
@@ -42,8 +42,8 @@ from common.errors import Unauthorized
 from idp.models import AuthSession
 from idp.oauth.models import TOKEN_AUTH_METHODS, AuthorizationCode, Grant, OAuthClient, OAuthToken
 from idp.services import services
+from idp.tokens import ID_TOKEN_ALGS, Key
 
-ALG = "ES256"
 TICKET_TTL = timedelta(minutes=5)
 # Server-side claims (never card data, DESIGN §2), the share and the joining scope.
 OIDC_SCOPES = ("openid", "profile", "email", "cardcoop:card", "cardcoop:memberships")
@@ -228,13 +228,14 @@ class CardOpenIDCode(OpenIDCode):  # type: ignore[misc]
             AuthorizationCode.nonce == nonce))))
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
-        return ALG
+        return client.id_token_signed_response_alg
 
     def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
-        return {"alg": ALG, "typ": "JWT", "kid": services().tokens.signing_key().kid or ""}
+        key = services().tokens.signing_key(client.id_token_signed_response_alg)
+        return {"alg": client.id_token_signed_response_alg, "typ": "JWT", "kid": key.kid or ""}
 
-    def resolve_client_private_key(self, client: OAuthClient) -> ECKey:
-        return services().tokens.signing_key()
+    def resolve_client_private_key(self, client: OAuthClient) -> Key:
+        return services().tokens.signing_key(client.id_token_signed_response_alg)
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
         now = int(time.time())
@@ -326,7 +327,7 @@ class CardEndSession(EndSessionEndpoint):  # type: ignore[misc]
         return services().tokens.verifying_keys()
 
     def get_algorithms(self) -> list[str]:
-        return [ALG]
+        return list(ID_TOKEN_ALGS)
 
     def end_session(self, end_session_request: EndSessionRequest) -> None:
         claims = end_session_request.id_token_claims or {}

@@ -15,8 +15,9 @@ from common.errors import Forbidden
 from common.security import CSP
 from idp.access.service import oauth_error, with_response_params
 from idp.access.views import oauth_server, token_response
-from idp.oauth.server import ALG, SCOPES, claims_for_scope, current_coop_token
+from idp.oauth.server import SCOPES, claims_for_scope, current_coop_token
 from idp.services import services
+from idp.tokens import ID_TOKEN_ALGS
 
 ALIASES = "/application/o"
 CLAIMS = ("sub", "sid", "email", "email_verified", "card_number", "memberships", "iss", "aud",
@@ -70,7 +71,7 @@ def metadata() -> ProviderMetadata:
         end_session_endpoint=f"{issuer}/oauth/logout", scopes_supported=list(SCOPES),
         response_types_supported=["code"], response_modes_supported=["query"],
         grant_types_supported=["authorization_code"], subject_types_supported=["public"],
-        id_token_signing_alg_values_supported=[ALG],
+        id_token_signing_alg_values_supported=list(ID_TOKEN_ALGS),
         token_endpoint_auth_methods_supported=auth_methods,
         revocation_endpoint_auth_methods_supported=auth_methods,
         introspection_endpoint_auth_methods_supported=auth_methods,

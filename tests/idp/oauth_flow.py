@@ -48,7 +48,8 @@ def make_client(app: Flask, coopname: str = COOP, **kwargs: Any) -> Coop:
     with app.app_context():
         issued = clients.create(coopname, kwargs.get("redirect_uris", [REDIRECT]),
                                 kwargs.get("iframe_origins", [ORIGIN]),
-                                kwargs.get("encryption_jwk"), kwargs.get("post_logout"))
+                                kwargs.get("encryption_jwk"), kwargs.get("post_logout"),
+                                kwargs.get("id_token_alg", "RS256"))
     return Coop(issued.client_id, issued.secret)
 
 

@@ -471,3 +471,21 @@ def test_userinfo_needs_an_openid_token(app, client, coop, holder):
     r = client.get("/oauth/userinfo", headers=bearer(token))
     assert r.status_code == 403 and r.json["error"] == "insufficient_scope"
     assert client.get("/oauth/userinfo").status_code == 401
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_id_tokens_are_signed_as_the_client_registered(app, client, holder, alg):
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    coop = make_client(app, "zelenyisad", id_token_alg=alg)
+    add_account(client, holder, "zelenyisad")
+    verifier, challenge = pkce()
+    ticket = ticket_for(app, client, holder, auth_request(
+        "zelenyisad", challenge=challenge, scope="openid cardcoop:card", nonce="n1"))
+    body = exchange(client, coop, ticket, verifier).json
+    keys = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
+    token = jwt.decode(body["id_token"], keys, algorithms=[alg])
+    assert token.header["alg"] == alg and token.header["typ"] == "JWT"
+    assert token.claims["aud"] == "zelenyisad" and token.claims["nonce"] == "n1"
+    assert len(token.claims["card_number"]) == 16 and "email" not in token.claims

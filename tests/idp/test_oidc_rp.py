@@ -281,7 +281,7 @@ def test_authlib_client_with_discovery_and_pkce(live, party, auth_method):
     keys = KeySet.import_key_set(http.get(meta["jwks_uri"], timeout=TIMEOUT).json())
     id_token = jwt.decode(token["id_token"], keys, algorithms=meta[
         "id_token_signing_alg_values_supported"])
-    assert id_token.header["alg"] == "ES256" and id_token.header["kid"]
+    assert id_token.header["alg"] == "RS256" and id_token.header["kid"]
     jwt.JWTClaimsRegistry(
         iss={"essential": True, "value": live.url}, aud={"essential": True, "value": COOP},
         sub={"essential": True, "value": party.card_id},

@@ -78,7 +78,7 @@ def test_refused_tokens(client, member):
 def test_expired_token_is_refused(app, client, member):
     with app.app_context():
         tokens = services().tokens
-        signing = tokens._signing
+        signing = tokens.signing_key()
         header, claims = parts(member.tokens["accessToken"])
         now = int(time.time())
         expired = jwt.encode(header, claims | {"iat": now - 1000, "exp": now - 10}, signing,
@@ -89,7 +89,7 @@ def test_expired_token_is_refused(app, client, member):
 
 def test_id_token_shaped_jwt_with_our_key_but_wrong_type_is_refused(app, client, member):
     with app.app_context():
-        signing = services().tokens._signing
+        signing = services().tokens.signing_key()
         header, claims = parts(member.tokens["accessToken"])
         wrong_type = jwt.encode(header | {"typ": "JWT"}, claims, signing, algorithms=["ES256"])
         wrong_aud = jwt.encode(header, claims | {"aud": "someone-else"}, signing,
@@ -134,3 +134,16 @@ def test_signing_keys_are_stored_encrypted(app, member):
         for key in db.session.query(SigningKey):
             assert b"PRIVATE KEY" not in key.private_key_encrypted
             assert "d" not in key.public_jwk
+
+
+def test_jwks_publishes_the_id_token_key_and_rotation_renews_every_algorithm(app, client):
+    first = client.get("/.well-known/jwks.json").json["keys"]
+    assert sorted((k["kty"], k["alg"]) for k in first) == [("EC", "ES256"), ("RSA", "RS256")]
+    assert all("d" not in k and "p" not in k for k in first)  # public halves only
+    with app.app_context():
+        services().tokens.rotate()
+        services().tokens._loaded_at = 0.0
+    second = client.get("/.well-known/jwks.json").json["keys"]
+    new = {k["kid"] for k in second} - {k["kid"] for k in first}
+    assert sorted(k["alg"] for k in second if k["kid"] in new) == ["ES256", "RS256"]
+    assert {k["kid"] for k in first} <= {k["kid"] for k in second}  # old ones still verify
