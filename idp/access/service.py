@@ -261,16 +261,21 @@ def share(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, s
 
 
 def _record_grant(found: ShareTarget, member: Member, supplied: dict[str, Any]) -> Grant:
+    """One grant per (member, cooperative). A new consent replaces the old one whole, and the
+    tokens issued under the old one stop: they were for what the member agreed to then."""
     grant = db.session.scalar(select(Grant).where(Grant.member_id == member.id,
                                                   Grant.client_id == found.client.client_id))
     if grant is None:
         grant = Grant(id=uuid.uuid4(), member_id=member.id, client_id=found.client.client_id)
         db.session.add(grant)
+    else:
+        db.session.execute(update(OAuthToken).where(
+            OAuthToken.grant_id == grant.id, OAuthToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow()))
     grant.scope = " ".join(found.scopes)
-    grant.username = supplied.get("username") or (found.account.username if found.account
-                                                  else None)
-    grant.public_key = supplied.get("public_key") or (found.account.public_key if found.account
-                                                      else None)
+    # The account is named to the cooperative only when the member shares with it.
+    grant.username = supplied.get("username")
+    grant.public_key = supplied.get("public_key")
     grant.encrypted_data = supplied.get("encrypted_data")
     grant.recipient_kid = found.kid if grant.encrypted_data else None
     grant.shared_fields = list(supplied.get("shared_fields") or [])

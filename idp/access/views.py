@@ -141,12 +141,13 @@ def make_blueprint() -> Blueprint:
     def get_encrypted_data(username: str, coopname: str) -> SharedDataOut:
         token = current_coop_token()
         grant = db.session.get(Grant, token.grant_id)
-        if grant is None or grant.client_id != coopname or grant.username != username:
-            raise Forbidden("This token is for another member or cooperative.",
-                            code="insufficient_scope")
+        if grant is None or grant.client_id != coopname:
+            raise Forbidden("This token is for another cooperative.", code="insufficient_scope")
         if grant.encrypted_data is None:
             raise NotFound("The member shared no data with this cooperative.",
                            code="no_shared_data")
+        if grant.username != username:
+            raise Forbidden("This token is for another member.", code="insufficient_scope")
         return SharedDataOut(
             encrypted_data=grant.encrypted_data, coopname=grant.client_id,
             username=username, public_key=grant.public_key,

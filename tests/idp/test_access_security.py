@@ -489,3 +489,19 @@ def test_id_tokens_are_signed_as_the_client_registered(app, client, holder, alg)
     assert token.header["alg"] == alg and token.header["typ"] == "JWT"
     assert token.claims["aud"] == "zelenyisad" and token.claims["nonce"] == "n1"
     assert len(token.claims["card_number"]) == 16 and "email" not in token.claims
+
+
+def test_a_new_consent_replaces_the_grant_and_stops_its_tokens(app, client, coop, holder):
+    verifier, challenge = pkce()
+    first = exchange(client, coop, ticket_for(app, client, holder, auth_request(
+        challenge=challenge)), verifier).json
+    second = exchange(client, coop, ticket_for(app, client, holder, auth_request(
+        challenge=challenge, scope="openid email")), verifier).json
+    assert second["username"] is None  # sign-in only: the account is not named
+    username = holder.accounts[COOP].username
+    path = f"/access/get-encrypted-data/{username}/{COOP}"
+    assert client.get(path, headers=bearer(first["access_token"])).status_code == 401
+    assert client.get(path, headers=bearer(second["access_token"])).status_code == 404
+    assert client.get("/oauth/userinfo", headers=bearer(second["access_token"])).status_code == 200
+    [grant] = client.get("/access/list", headers=holder.bearer).json["grants"]
+    assert grant["scope"] == ["openid", "email"] and grant["username"] is None

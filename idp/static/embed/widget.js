@@ -24,10 +24,10 @@
  * The idp origin is the origin this script was loaded from. The iframe opens
  * `<idp>/oauth/authorize?response_type=code&client_id&scope&state&code_challenge
  * &code_challenge_method=S256&origin=<this page's origin>[&nonce][&fields]` (no redirect_uri: that
- * is what selects the iframe mode). This page's origin must be registered for the cooperative in
- * card.coop business, or the idp refuses to be framed. The answer comes back by postMessage; a
- * message counts only if it comes from the idp origin, from this very iframe, and carries the
- * state given here. The member logs in inside the iframe; nothing depends on third-party cookies.
+ * is what selects the iframe mode). This page's origin must be registered for the cooperative
+ * (`flask --app wsgi:idp clients create ... --iframe-origin`), or idp refuses to be framed.
+ * The answer comes back by postMessage; a message counts only if it comes from the idp origin,
+ * from this very iframe, and carries the state given here. The member logs in inside the iframe; nothing depends on third-party cookies.
  */
 (function () {
   'use strict';
