@@ -20,7 +20,15 @@ from examples.coop_site import create_app as create_coop_site
 from idp.oauth import clients
 from idp.services import services
 from tests.conftest import random_email
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveIdp, Steps, assert_no_leaks, free_port
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LiveIdp,
+    Steps,
+    assert_no_leaks,
+    free_port,
+    guide_shot,
+)
 from tests.leaks import LogRecorder
 from tests.live import serving
 
@@ -113,6 +121,7 @@ def test_redirect_method_share_then_revoke(page: Page, live_idp: LiveIdp, coop_s
     with step("the consent page names the cooperative and lets the member choose"):
         expect(page.locator(".consent-coop")).to_have_text("ПК ВОСХОД")
         choose_fields(page, ["last_name", "first_name", "birthdate"])
+        guide_shot(page, "consent")
         page.locator("#consent-share").click()
     with step("back on the cooperative's site, the data is decrypted with its key"):
         expect(page).to_have_url(re.compile(re.escape(coop_site.url) + "/callback"))
@@ -133,6 +142,7 @@ def test_redirect_method_share_then_revoke(page: Page, live_idp: LiveIdp, coop_s
         idp.get_by_role("navigation").get_by_role("link", name="Доступы").click()
         grant = idp.locator('li.grant[data-coop="voskhod"]')
         expect(grant).to_contain_text("ПК ВОСХОД")
+        guide_shot(idp, "access")
         grant.locator("button.revoke-grant").click()
         grant.locator("button.revoke-confirm").click()
         expect(idp.locator('li.grant[data-coop="voskhod"]')).to_have_count(0)
