@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from cardcoop import crypto
 from idp.services import services
 from tests.idp.oauth_flow import (
@@ -51,3 +53,31 @@ def test_share_flow_end_to_end(app, client):
         key = services().registry.private_key(COOP)
     plain = crypto.decrypt_share(data.json["encrypted_data"], key)
     assert plain["data"] == {"last_name": "Иванов"} and plain["username"] == username
+
+
+def test_share_to_a_registered_p256_key_decrypts_with_jwcrypto(app, client):
+    from jwcrypto import jwe, jwk
+
+    private = jwk.JWK.generate(kty="EC", crv="P-256")
+    public = private.export_public(as_dict=True)
+    coop = make_client(app, encryption_jwk=public)
+    holder = card_holder(app, client, COOP)
+    verifier, challenge = pkce()
+    params = auth_request(challenge=challenge)
+    prepared = client.post("/access/prepare-share-data", headers=holder.bearer,
+                           json={"coopname": COOP, **params}).json
+    assert prepared["public_key"] is None and prepared["encryption_jwk"]["crv"] == "P-256"
+    wrong = client.post("/access/share-data", headers=holder.bearer,
+                        json=share_body(app, holder, params))  # to the K1 key: refused
+    assert wrong.status_code == 400 and wrong.json["error"] == "wrong_recipient"
+    shared = client.post("/access/share-data", headers=holder.bearer,
+                         json=share_body(app, holder, params, recipient=public))
+    assert shared.status_code == 200, shared.json
+    tokens = exchange(client, coop, shared.json["ticket"], verifier).json
+    username = holder.accounts[COOP].username
+    data = client.get(f"/access/get-encrypted-data/{username}/{COOP}",
+                      headers={"Authorization": f"Bearer {tokens['access_token']}"}).json
+    assert data["meta"]["kid"] == prepared["kid"]
+    token = jwe.JWE()
+    token.deserialize(data["encrypted_data"], key=private)
+    assert json.loads(token.payload)["data"] == {"last_name": "Иванов"}
