@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -39,7 +39,7 @@ from .crypto import KdfParams, derive_keys, normalize_email
 from .errors import ApiError, ResponseError, error_for_status
 from .models import MAX_KDF_ITERATIONS, Attempt, PrivacyPolicy, ResendResult, SessionInfo, Tokens
 
-__all__ = ["USER_AGENT", "IdpClient", "Session"]
+__all__ = ["USER_AGENT", "HttpApi", "IdpClient", "Session"]
 
 USER_AGENT = "cardcoop-python/0.1"
 _MAX_ERROR_CODE = 100
@@ -49,7 +49,34 @@ _REDACTED = "[redacted]"
 T = TypeVar("T")
 
 
-class IdpClient:
+class HttpApi:
+    """The HTTP side shared by the SDK's clients: one base URL, an ``httpx.Client`` (ours unless
+    one is passed in, and then closed by us only), no redirects followed."""
+
+    def __init__(self, base_url: str, *, http: httpx.Client | None = None,
+                 timeout: float = 10.0) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("base_url must be an absolute http(s) URL")
+        self.base_url = base_url.rstrip("/")
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(
+            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+class IdpClient(HttpApi):
     """Client of one id.card.coop server.
 
     `http`: an `httpx.Client` to use (its own timeout and settings apply, and it is not closed
@@ -60,28 +87,8 @@ class IdpClient:
 
     def __init__(self, base_url: str, *, http: httpx.Client | None = None,
                  timeout: float = 10.0, max_kdf_iterations: int = MAX_KDF_ITERATIONS) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("base_url must be an absolute http(s) URL")
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, http=http, timeout=timeout)
         self.max_kdf_iterations = max_kdf_iterations
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(
-            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> IdpClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"IdpClient({self.base_url!r})"

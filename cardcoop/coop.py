@@ -23,9 +23,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import httpx
 from joserfc import jwt
@@ -33,7 +32,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
-from .client import USER_AGENT, _redact, _retry_after
+from .client import HttpApi, _redact, _retry_after
 from .coop_models import (
     DATA_SCOPES,
     InvalidIdToken,
@@ -90,7 +89,7 @@ def _words(value: str | Iterable[str]) -> str:
     return value if isinstance(value, str) else " ".join(value)
 
 
-class CoopClient:
+class CoopClient(HttpApi):
     """Client of id.card.coop for one cooperative (`client_id` = coopname).
 
     `http`: an `httpx.Client` to use (not closed by `close()`); by default one is made with
@@ -100,31 +99,16 @@ class CoopClient:
 
     def __init__(self, idp_url: str, client_id: str, client_secret: str, *,
                  http: httpx.Client | None = None, timeout: float = 10.0) -> None:
-        parts = urlsplit(idp_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("idp_url must be an absolute http(s) URL")
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required")
-        self.idp_url = idp_url.rstrip("/")
+        super().__init__(idp_url, http=http, timeout=timeout)
         self.client_id = client_id
         self._secret = client_secret
         self._jwks: KeySet | None = None
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(
-            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> CoopClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
+    @property
+    def idp_url(self) -> str:
+        return self.base_url
 
     def __repr__(self) -> str:
         return f"CoopClient({self.idp_url!r}, client_id={self.client_id!r}, secret=<hidden>)"
