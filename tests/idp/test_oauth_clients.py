@@ -12,6 +12,7 @@ from cardcoop import crypto
 from common.db import db
 from idp.oauth import clients
 from idp.oauth.models import OAuthClient
+from idp.services import services
 
 
 def cli(app, *args, input=None):
@@ -99,3 +100,41 @@ def test_duplicates_and_unknown_clients(app):
     assert again.exit_code != 0 and "exists already" in again.output
     missing = cli(app, "rotate-secret", "nosuchcoop")
     assert missing.exit_code != 0 and "no client" in missing.output
+
+
+def test_post_logout_uri_and_id_token_alg(app):
+    result = cli(app, "create", "zelenyisad", "--redirect-uri", "https://coop.example/cb",
+                 "--post-logout-uri", "https://coop.example/", "--id-token-alg", "ES256")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        client = clients.get("zelenyisad")
+        assert client.post_logout_redirect_uris == ["https://coop.example/"]
+        assert client.id_token_signed_response_alg == "ES256"
+    bad = cli(app, "create", "narodnyhleb", "--redirect-uri", "https://coop.example/cb",
+              "--id-token-alg", "HS256")
+    assert bad.exit_code != 0
+
+
+def test_demo_registers_the_sandbox_cooperative_and_writes_its_config(app, tmp_path):
+    out = tmp_path / "coop_site.json"
+    first = cli(app, "demo", "--site-url", "http://127.0.0.1:8003", "--out", str(out))
+    assert first.exit_code == 0, first.output
+    config = json.loads(out.read_text())
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert config["client_id"] == "voskhod" and config["redirect_uri"].endswith("/callback")
+    with app.app_context():
+        registry = services().registry
+        assert config["private_key"] == registry.private_key("voskhod").to_string()
+        assert clients.secret_matches(clients.get("voskhod"), config["client_secret"])
+    again = cli(app, "demo", "--out", str(out))  # a restart: same client, new secret
+    assert again.exit_code == 0
+    assert json.loads(out.read_text())["client_secret"] != config["client_secret"]
+    with app.app_context():
+        assert len(clients.all_clients()) == 1
+
+
+def test_demo_refuses_a_real_chain(make_app, tmp_path):
+    app = make_app(voskhod_chain_url="http://127.0.0.1:9")
+    result = cli(app, "demo", "--out", str(tmp_path / "x.json"))
+    assert result.exit_code != 0 and "sandbox" in result.output
+    assert not (tmp_path / "x.json").exists()
