@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 APPS = [("idp", 8000), ("portal", 8001), ("business", 8002)]
 COOP_SITE = "http://127.0.0.1:8003"
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def main() -> int:
@@ -26,7 +27,9 @@ def main() -> int:
          "--out", str(coop_config)], cwd=ROOT, env=env, check=True)
     procs = [subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
         [str(BIN / "gunicorn"), f"wsgi:{name}", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "8", "--access-logfile", "-"], cwd=ROOT, env=env)
+         "--workers", "1", "--threads", "8", "--access-logfile", "-",
+         # The path without the query: it can carry tickets and ID token hints.
+         "--access-logformat", ACCESS_LOG_FORMAT], cwd=ROOT, env=env)
         for name, port in APPS]
     procs.append(subprocess.Popen(  # noqa: S603
         [str(BIN / "flask"), "--app", "wsgi:idp", "worker"], cwd=ROOT, env=env))
