@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -38,8 +40,8 @@ from idp.oauth.models import AuthorizationCode, Grant, OAuthClient, OAuthToken
 from idp.oauth.server import (
     CardAuthorizationServer,
     Consent,
+    ParamsRequest,
     TicketGrant,
-    params_request,
 )
 from idp.services import IdpServices
 
@@ -108,15 +110,17 @@ def oauth_error(error: OAuth2Error) -> ApiError:
 def validate_request(server: CardAuthorizationServer, params: dict[str, str],
                      member: Member | None) -> TicketGrant:
     try:
-        grant: TicketGrant = server.get_consent_grant(params_request(params), end_user=member)
+        grant: TicketGrant = server.get_consent_grant(ParamsRequest(params), end_user=member)
     except OAuth2Error as error:
         raise oauth_error(error) from None
     return grant
 
 
-def _registry_call(ctx: IdpServices, call: Any, *args: str) -> Any:
+@contextmanager
+def registry_answers() -> Iterator[None]:
+    """A registry that cannot be asked now fails this one request with a 503."""
     try:
-        return call(*args)
+        yield
     except RegistryUnavailable:
         raise ServiceUnavailable("The ВОСХОД registry does not answer; try again later.",
                                  code="registry_unavailable") from None
@@ -138,7 +142,8 @@ def target(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, 
     if card is None:
         raise Conflict("Issue your card first.", code="card_required")
     try:
-        cooperative = _registry_call(ctx, ctx.registry.cooperative, coopname)
+        with registry_answers():
+            cooperative = ctx.registry.cooperative(coopname)
     except UnknownCooperative:
         raise Forbidden("ВОСХОД does not know this cooperative.",
                         code="unknown_cooperative") from None
@@ -148,11 +153,17 @@ def target(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, 
     found = ShareTarget(grant, grant.request.client, card, cooperative, jwk, jwk_thumbprint(jwk),
                         scopes, account)
     # Sharing with a cooperative one is not (yet) a member of is joining: it needs `account`.
-    if "share" in scopes and "account" not in scopes and (account is None or not _registry_call(
-            ctx, ctx.registry.membership, coopname, account.username).is_member):
+    if "share" in scopes and "account" not in scopes and not _is_member(ctx, account):
         raise Forbidden("You are not a member of this cooperative (ВОСХОД registry).",
-                            code="not_a_member")
+                        code="not_a_member")
     return found
+
+
+def _is_member(ctx: IdpServices, account: CoopAccount | None) -> bool:
+    if account is None:
+        return False
+    with registry_answers():
+        return ctx.registry.membership(account.coopname, account.username).is_member
 
 
 # -- the share ------------------------------------------------------------------------------
@@ -209,20 +220,20 @@ def _claims(ctx: IdpServices, member: Member, found: ShareTarget,
 
 def memberships(ctx: IdpServices, card: Card) -> list[dict[str, Any]]:
     result = []
-    for account in card.accounts:
-        membership = _registry_call(ctx, ctx.registry.membership, account.coopname,
-                                    account.username)
-        if membership.status == STATUS_NONE:
-            continue  # joined on the card, not (yet) on the chain
-        try:
-            coop = _registry_call(ctx, ctx.registry.cooperative, account.coopname)
-        except UnknownCooperative:
-            continue
-        result.append({
-            "coop": coop.announce, "coopname": account.coopname,
-            "status": "active" if membership.status == STATUS_ACCEPTED else "revoked",
-            "member_since": (membership.member_since.isoformat()
-                             if membership.member_since else None)})
+    with registry_answers():
+        for account in card.accounts:
+            membership = ctx.registry.membership(account.coopname, account.username)
+            if membership.status == STATUS_NONE:
+                continue  # joined on the card, not (yet) on the chain
+            try:
+                coop = ctx.registry.cooperative(account.coopname)
+            except UnknownCooperative:
+                continue
+            result.append({
+                "coop": coop.announce, "coopname": account.coopname,
+                "status": "active" if membership.status == STATUS_ACCEPTED else "revoked",
+                "member_since": (membership.member_since.isoformat()
+                                 if membership.member_since else None)})
     return result
 
 

@@ -32,8 +32,8 @@ from idp.oauth.models import Grant
 from idp.oauth.server import (
     CLAIMS_BY_SCOPE,
     CardAuthorizationServer,
+    ParamsRequest,
     current_coop_token,
-    params_request,
 )
 from idp.services import services
 from idp.tokens import ID_TOKEN_ALGS
@@ -59,7 +59,7 @@ def token_response(params: dict[str, str] | None = None) -> Response:
     for alg in ID_TOKEN_ALGS:
         # Made (if new) before the request writes: SQLite has one writer, the key its own session.
         services().tokens.signing_key(alg)
-    request = params_request(params) if params is not None else None
+    request = ParamsRequest(params) if params is not None else None
     response: Response = server.create_token_response(request)
     if response.status_code == 200:
         db.session.commit()

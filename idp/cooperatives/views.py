@@ -9,8 +9,8 @@ from datetime import datetime
 from flask import Blueprint
 
 from common.api import Schema, endpoint
-from common.errors import ServiceUnavailable
-from common.voskhod import RegistryUnavailable, UnknownCooperative
+from common.voskhod import UnknownCooperative
+from idp.access.service import registry_answers
 from idp.auth.bearer import current_session
 from idp.card.service import find_card
 from idp.services import services
@@ -40,7 +40,7 @@ def make_blueprint() -> Blueprint:
         card = find_card(claims.member_id)
         registry = services().registry
         found = []
-        try:
+        with registry_answers():
             for account in card.accounts if card else []:
                 membership = registry.membership(account.coopname, account.username)
                 if not membership.is_member:
@@ -52,9 +52,6 @@ def make_blueprint() -> Blueprint:
                 found.append(CooperativeOut(
                     coopname=coop.coopname, announce=coop.announce, username=account.username,
                     public_key=coop.public_key, member_since=membership.member_since))
-        except RegistryUnavailable:
-            raise ServiceUnavailable("The ВОСХОД registry does not answer; try again later.",
-                                     code="registry_unavailable") from None
         return CooperativesOut(cooperatives=found)
 
     return bp

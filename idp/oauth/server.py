@@ -7,7 +7,7 @@ supplies the storage hooks and two card.coop specifics:
 - the authorization step is not a server-rendered form: the member's page does the consent in
   the browser (it encrypts the share to the cooperative's key) and sends the authorization
   request's parameters in a JSON body, so requests can be built from a dict
-  (``params_request``);
+  (``ParamsRequest``);
 - a request without ``redirect_uri`` is the iframe method: it must name a registered ``origin``
   instead, and the ticket goes back by ``postMessage`` to that origin only.
 """
@@ -83,10 +83,6 @@ class ParamsRequest(OAuth2Request):  # type: ignore[misc]
         return self._params
 
 
-def params_request(params: dict[str, str]) -> ParamsRequest:
-    return ParamsRequest(params)
-
-
 class CardAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
@@ -136,7 +132,7 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]
 
 class TicketGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
-    AUTHORIZATION_CODE_LENGTH = 43  # 256 bits of base64url-ish characters
+    AUTHORIZATION_CODE_LENGTH = 43  # letters and digits: 256 bits
 
     @staticmethod
     def validate_authorization_redirect_uri(request: OAuth2Request, client: OAuthClient
@@ -216,8 +212,9 @@ def revoke_tokens_of_ticket(row: AuthorizationCode) -> None:
 
 
 class CardOpenIDCode(OpenIDCode):  # type: ignore[misc]
-    """ID tokens: ES256 with idp's current key; ``aud`` is the client_id as a plain string (the
-    ВОСХОД platform's client compares it so); claims as fixed at consent."""
+    """ID tokens: signed with idp's current key for the client's algorithm (RS256 unless it
+    registered ES256); ``aud`` is the client_id as a plain string (the ВОСХОД platform's client
+    compares it so); claims as fixed at consent."""
 
     def __init__(self) -> None:
         super().__init__(require_nonce=False)
