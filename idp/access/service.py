@@ -241,7 +241,7 @@ def share(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, s
           coopname: str, member: Member, session: AuthSession, data: dict[str, Any],
           client: ClientInfo) -> Ticket:
     found = target(ctx, server, params, coopname, member)
-    supplied = {k: v for k, v in data.items() if v is not None}
+    supplied = {k: v for k, v in data.items() if v not in (None, [])}
     if found.shares_data:
         missing = [k for k in ("username", "public_key", "encrypted_data") if k not in supplied]
         if missing:
