@@ -55,6 +55,11 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/auth_bench.py
 
+# The sharing flow (share-data → exchange-ticket → get-encrypted-data) and the token endpoint.
+.PHONY: bench-share
+bench-share: venv
+	$(BIN)/python bench/share_bench.py
+
 clean:
 	rm -rf $(VENV) instance .coverage coverage.xml widget/node_modules widget/dist \
 		tests/oidc_rp/node_modules

@@ -57,6 +57,7 @@ class TokenService:
         self._lock = threading.Lock()
         self._loaded_at = 0.0
         self._signing: dict[str, Key] = {}  # alg -> the key that signs now
+        self._private: dict[str, Key] = {}  # kid -> decrypted private key
         self._verifying = KeySet([])
         self._published: list[dict[str, Any]] = []
 
@@ -89,9 +90,11 @@ class TokenService:
         return kid
 
     def _refresh_cache(self, *, force: bool = False) -> None:
-        if not force and time.monotonic() - self._loaded_at < CACHE_SECONDS:
+        if not force and self._fresh():
             return
         with self._lock:
+            if not force and self._fresh():
+                return  # another thread reloaded while this one waited for the lock
             live = self._live_keys()
             if not any(r.retired_at is None and r.alg == ALG for r in live):
                 # First start (or every key retired by hand): make one. Two processes racing
@@ -103,6 +106,9 @@ class TokenService:
             self._published = [dict(r.public_jwk) for r in live]
             self._loaded_at = time.monotonic()
 
+    def _fresh(self) -> bool:
+        return time.monotonic() - self._loaded_at < CACHE_SECONDS
+
     def _live_keys(self) -> list[SigningKey]:
         """Active keys and retired ones that may still have unexpired tokens out there."""
         horizon = utcnow() - timedelta(seconds=self.ttl + 60)
@@ -110,14 +116,18 @@ class TokenService:
         return [r for r in rows if r.retired_at is None or r.retired_at > horizon]
 
     def _load_private(self, row: SigningKey) -> Key:
+        """Decrypted once per key and process (an RSA import costs tens of milliseconds)."""
+        if row.kid in self._private:
+            return self._private[row.kid]
         try:
             pem = self._fernet.decrypt(row.private_key_encrypted)
         except InvalidToken:
             raise RuntimeError("signing key cannot be decrypted: was CARDCOOP_SECRET_KEY "
                                "changed?") from None
         key_type = RSAKey if row.alg == ID_TOKEN_DEFAULT_ALG else ECKey
-        return key_type.import_key(pem, parameters={"kid": row.kid, "alg": row.alg,
-                                                    "use": "sig"})
+        key = key_type.import_key(pem, parameters={"kid": row.kid, "alg": row.alg, "use": "sig"})
+        self._private[row.kid] = key
+        return key
 
     def ensure_fresh(self) -> None:
         """Called before each request: a first key is then made before the request writes
