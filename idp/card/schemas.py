@@ -65,6 +65,7 @@ class AccountsOut(Schema):
 
 class CardOut(Schema):
     card_id: uuid.UUID
+    card_number: str = Field(description="16 digits with a Luhn check digit; public")
     encrypted_personal_data: str
     wrapped_card_key: str
     meta: CardMeta

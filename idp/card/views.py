@@ -44,7 +44,8 @@ def account_out(account: CoopAccount) -> AccountOut:
 
 
 def card_out(card: Card) -> CardOut:
-    return CardOut(card_id=card.id, encrypted_personal_data=card.encrypted_personal_data,
+    return CardOut(card_id=card.id, card_number=card.number,
+                   encrypted_personal_data=card.encrypted_personal_data,
                    wrapped_card_key=card.wrapped_card_key,
                    meta=CardMeta.model_validate(card.meta, strict=False), revision=card.revision,
                    accounts=[account_out(a) for a in card.accounts])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from cardcoop import crypto
 from common.db import db
 from idp.card.models import Card, CoopAccount
+from idp.card.numbers import is_valid_card_number, luhn_check_digit, new_card_number
 from tests.idp.conftest import register
 
 SCHEMA = "card.coop/schema/v1"
@@ -55,6 +56,7 @@ def test_issue_and_read_back_only_ciphertext(app, client, member):
     assert issued.json["status"] == "issued"
     card = client.get("/card", headers=bearer(member)).json
     assert card["card_id"] == issued.json["card_id"]
+    assert is_valid_card_number(card["card_number"])
     assert card["revision"] == 1 and card["accounts"] == []
     assert card["meta"] == {"version": 1, "schema": SCHEMA}
     unwrapped = crypto.unwrap_card_key(enc_key, card["wrapped_card_key"])
@@ -203,3 +205,12 @@ def test_members_see_only_their_own_card(app, client, carded):
     mine = client.get("/card", headers=bearer(carded)).json
     theirs = client.get("/card", headers=bearer(other)).json
     assert mine["card_id"] == carded.card_id and theirs["card_id"] != carded.card_id
+
+
+def test_card_numbers_carry_a_luhn_check_digit():
+    assert luhn_check_digit("7992739871") == "3"  # the textbook example
+    numbers = {new_card_number() for _ in range(200)}
+    assert len(numbers) == 200 and all(is_valid_card_number(n) for n in numbers)
+    assert all(n.startswith("2") for n in numbers)
+    assert not is_valid_card_number("2000000000000001")
+    assert not is_valid_card_number("２０００")

@@ -60,6 +60,7 @@ export async function validate(data) {
 function toCard(stored, cardKey, data) {
   return {
     cardId: stored.card_id,
+    number: stored.card_number,
     data,
     meta: stored.meta,
     revision: stored.revision,

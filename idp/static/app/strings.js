@@ -119,6 +119,7 @@ export const STRINGS = {
   'card.edit': { ru: 'Изменить данные', en: 'Edit the data' },
   'card.empty': { ru: '—', en: '—' },
   'card.other_fields': { ru: 'Другие поля', en: 'Other fields' },
+  'card.number': { ru: 'Номер карты:', en: 'Card number:' },
   'card.meta': { ru: 'Формат данных: версия {version} · редакция {revision}', en: 'Data format: version {version} · revision {revision}' },
   'card.migrated': { ru: 'Карта переведена в новый формат (из версии {from}) и сохранена.', en: 'Your card was converted to the new format (from version {from}) and saved.' },
   'card.needs_fixing': { ru: 'Некоторые поля карты нужно исправить:', en: 'Some fields of the card need correcting:' },

@@ -181,8 +181,15 @@ export default async function cardView(ctx) {
     warn,
     recovery,
     h('article', { class: 'member-card', 'aria-label': T('card.title') }, cardDetails(schema, card.data)),
+    h('p', { class: 'card-number' }, h('span', { text: T('card.number') }), ' ',
+      h('span', { class: 'card-number-value', text: formatCardNumber(card.number) })),
     h('p', { class: 'meta-line', text: T('card.meta', { version: card.meta.version, revision: card.revision }) }),
     h('div', { class: 'actions' },
       link('card/edit', T('card.edit'), { class: 'btn btn-primary', id: 'card-edit' }),
       link('accounts', T('accounts.title'), { class: 'btn' })));
+}
+
+/** "2816307374089570" → "2816 3073 7408 9570": easier to read aloud and to compare. */
+function formatCardNumber(/** @type {string | undefined} */ number) {
+  return (number ?? '').replace(/(\d{4})(?=\d)/g, '$1 ');
 }
