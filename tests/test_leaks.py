@@ -22,3 +22,8 @@ def test_a_planted_secret_is_found_in_the_logs():
     with recording_logs() as logs:
         logging.getLogger("cardcoop.test").info("hashKey=%s", "s3cr3t-value")
     assert find_leaks(logs.text, ["s3cr3t-value"]) == ["s3cr3t-value"]
+
+
+def test_short_numbers_are_not_counted_they_occur_by_chance():
+    assert find_leaks("sha256=77f4512ab… card 2816307374089570", ["4512", "2816307374089570"]) == [
+        "2816307374089570"]
