@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # ВОСХОД registry: the Antelope chain API; unset -> the sandbox with demo cooperatives.
     voskhod_chain_url: str | None = None
     voskhod_cache_ttl: float = Field(default=300.0, ge=0)
+    # The registrator's table of cooperatives: "coops" in current contracts, "orgs" in older.
+    voskhod_cooperatives_table: Literal["coops", "orgs"] = "coops"
 
     # Notifications: neither SMTP nor Novu configured -> the development mailbox.
     smtp_url: str | None = None

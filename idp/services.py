@@ -44,6 +44,7 @@ def build_services(settings: Settings) -> IdpServices:
                             ttl=settings.access_token_ttl),
         notify=Notify(settings),
         registry=build_registry(settings.voskhod_chain_url, cache_ttl=settings.voskhod_cache_ttl,
+                                cooperatives_table=settings.voskhod_cooperatives_table,
                                 sandbox_file=settings.instance_path / SANDBOX_FILE),
     )
 

@@ -78,3 +78,20 @@ def test_chain_down_is_a_503_for_this_request_only(make_app):
     r = client.get("/cooperatives", headers=member.bearer)
     assert r.status_code == 503 and r.json["error"] == "registry_unavailable"
     assert client.get("/card", headers=member.bearer).status_code == 200
+
+
+def test_the_cooperatives_table_is_a_setting(make_app):
+    from pydantic import ValidationError
+
+    from common.settings import Settings
+    from idp.services import services
+
+    app = make_app(voskhod_chain_url="http://127.0.0.1:9", voskhod_cooperatives_table="orgs")
+    with app.app_context():
+        assert services().registry._table == "orgs"  # type: ignore[attr-defined]
+    try:
+        Settings(voskhod_cooperatives_table="companies")
+    except ValidationError as error:
+        assert "voskhod_cooperatives_table" in str(error)
+    else:
+        raise AssertionError("an unknown table was accepted")
