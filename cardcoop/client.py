@@ -75,6 +75,19 @@ class HttpApi:
                  tb: TracebackType | None) -> None:
         self.close()
 
+    @staticmethod
+    def _parse(response: httpx.Response, parse: Callable[[object], T]) -> T:
+        try:
+            data = response.json()
+        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ResponseError("malformed response: the body is not JSON",
+                                status=response.status_code) from None
+        try:
+            return parse(data)
+        except ResponseError as exc:
+            exc.status = response.status_code
+            raise
+
 
 class IdpClient(HttpApi):
     """Client of one id.card.coop server.
@@ -314,19 +327,6 @@ class IdpClient(HttpApi):
             hidden = [*secrets, token] if token is not None else list(secrets)
             raise _error(response, hidden)
         return response
-
-    @staticmethod
-    def _parse(response: httpx.Response, parse: Callable[[object], T]) -> T:
-        try:
-            data = response.json()
-        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise ResponseError("malformed response: the body is not JSON",
-                                status=response.status_code) from None
-        try:
-            return parse(data)
-        except ResponseError as exc:
-            exc.status = response.status_code
-            raise
 
 
 class Session:

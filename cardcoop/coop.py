@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -257,19 +257,6 @@ class CoopClient(HttpApi):
                 hidden.append(token)
             raise _error(response, hidden)
         return response
-
-    @staticmethod
-    def _parse(response: httpx.Response, parse: Callable[[object], T]) -> T:
-        try:
-            data = response.json()
-        except ValueError:
-            raise ResponseError("malformed response: the body is not JSON",
-                                status=response.status_code) from None
-        try:
-            return parse(data)
-        except ResponseError as exc:
-            exc.status = response.status_code
-            raise
 
 
 def _object(data: object) -> dict[str, Any]:
