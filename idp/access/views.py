@@ -27,7 +27,7 @@ from idp.access.schemas import (
 )
 from idp.auth.bearer import current_session
 from idp.card.schemas import SCHEMA_ID
-from idp.models import Member
+from idp.models import AuthSession, Member
 from idp.oauth.models import Grant
 from idp.oauth.server import (
     CLAIMS_BY_SCOPE,
@@ -46,7 +46,7 @@ def oauth_server() -> CardAuthorizationServer:
     return server
 
 
-def current_member() -> tuple[Member, object]:
+def current_member() -> tuple[Member, AuthSession]:
     claims, session = current_session()
     member = db.session.get(Member, claims.member_id)
     assert member is not None  # an open session always has its member (FK, cascade)
@@ -108,7 +108,7 @@ def make_blueprint() -> Blueprint:
     def share_data(body: ShareDataIn) -> TicketOut:
         member, session = current_member()
         ticket = service.share(services(), oauth_server(), body.oauth_params(), body.coopname,
-                               member, session, body.share_data(), client_info())  # type: ignore[arg-type]
+                               member, session, body.share_data(), client_info())
         return TicketOut(ticket=ticket.ticket, state=ticket.state, mode=ticket.mode,
                          redirect_to=ticket.redirect_to, origin=ticket.origin)
 

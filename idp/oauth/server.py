@@ -66,7 +66,7 @@ def claims_for_scope(claims: dict[str, Any], scope: str) -> dict[str, Any]:
     return {k: v for k, v in claims.items() if k in allowed}
 
 
-class ParamsRequest(OAuth2Request):  # type: ignore[misc]
+class ParamsRequest(OAuth2Request):
     """An OAuth request whose parameters arrived as a JSON object (the /access/* endpoints)."""
 
     def __init__(self, params: dict[str, str]) -> None:
@@ -83,7 +83,7 @@ class ParamsRequest(OAuth2Request):  # type: ignore[misc]
         return self._params
 
 
-class CardAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class CardAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
@@ -108,7 +108,7 @@ class Consent:
     claims: dict[str, Any]
 
 
-class S256Challenge(CodeChallenge):  # type: ignore[misc]
+class S256Challenge(CodeChallenge):
     """PKCE is required on every request, and only S256 (RFC 9700 §2.1.1): a missing method
     would otherwise mean "plain"."""
 
@@ -130,7 +130,7 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]
         return authorization_code.code_challenge_method
 
 
-class TicketGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+class TicketGrant(AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
     AUTHORIZATION_CODE_LENGTH = 43  # letters and digits: 256 bits
 
@@ -211,7 +211,7 @@ def revoke_tokens_of_ticket(row: AuthorizationCode) -> None:
     db.session.commit()
 
 
-class CardOpenIDCode(OpenIDCode):  # type: ignore[misc]
+class CardOpenIDCode(OpenIDCode):
     """ID tokens: signed with idp's current key for the client's algorithm (RS256 unless it
     registered ES256); ``aud`` is the client_id as a plain string (the ВОСХОД platform's client
     compares it so); claims as fixed at consent."""
@@ -285,7 +285,7 @@ def current_coop_token() -> OAuthToken:
     return result
 
 
-class CoopRevocation(RevocationEndpoint):  # type: ignore[misc]
+class CoopRevocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:
@@ -297,7 +297,7 @@ class CoopRevocation(RevocationEndpoint):  # type: ignore[misc]
         db.session.commit()
 
 
-class CoopIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
+class CoopIntrospection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:
@@ -316,7 +316,7 @@ class CoopIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
                 "username": grant.username if grant else None, "coopname": token.client_id}
 
 
-class CardEndSession(EndSessionEndpoint):  # type: ignore[misc]
+class CardEndSession(EndSessionEndpoint):
     """RP-initiated logout. idp keeps no cookie session (the member's keys live in the page), so
     logging out means closing the idp session that gave the consent (``sid`` of the ID token)."""
 
