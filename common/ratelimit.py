@@ -7,6 +7,7 @@ process memory otherwise (the embedded default, one process per app).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
@@ -16,15 +17,17 @@ from common.settings import Settings
 
 
 def account_key() -> str:
-    """The account a request is about: the email in the body, else the token it carries.
+    """The account a request is about: the email (or client_id) in the body, else the token or
+    client credentials it carries.
     Hashed so that the limiter's storage never holds an address or a token."""
     try:
-        data = request.get_json(silent=True) if request.is_json else None
+        data = request.get_json(silent=True) if request.is_json else request.form
     except Exception:  # too large, too deep: the view answers that; the limit still applies
         data = None
     subject = ""
-    if isinstance(data, dict):
-        value = data.get("email") or data.get("refreshToken")
+    if isinstance(data, Mapping):
+        # A member by email or refresh token; a cooperative by client_id (token endpoints).
+        value = data.get("email") or data.get("refreshToken") or data.get("client_id")
         if isinstance(value, str):
             subject = value.strip().lower()
     if not subject:

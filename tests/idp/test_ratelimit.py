@@ -187,3 +187,19 @@ def test_an_unparsable_limit_stops_the_app_instead_of_switching_the_limit_off(ma
     # It started: then the account must still be limited somehow (the default is 30/minute).
     answers = [initiate_login(client, email).status_code for _ in range(40)]
     assert 429 in answers, "no per-account limit at all"
+
+
+def test_token_endpoints_are_limited_per_client_across_ips(make_app):
+    app = make_app(ratelimit_per_ip="1000/minute", ratelimit_per_account="2/minute")
+    client = app.test_client()
+    form = {"grant_type": "authorization_code", "code": "x", "client_id": "voskhod",
+            "client_secret": "guess"}
+    for n, ip in enumerate(("10.0.0.11", "10.0.0.12")):
+        assert client.post("/oauth/token", data=form, **from_ip(ip)).status_code in {400, 401}, n
+    assert_too_many(client.post("/oauth/token", data=form, **from_ip("10.0.0.13")))
+    other = form | {"client_id": "zelenyisad"}  # another client keeps its own budget
+    assert client.post("/oauth/token", data=other, **from_ip("10.0.0.14")).status_code != 429
+    body = {"ticket": "x", "client_id": "voskhod", "client_secret": "guess"}
+    for ip in ("10.0.0.15", "10.0.0.16"):
+        client.post("/access/exchange-ticket", json=body, **from_ip(ip))
+    assert_too_many(client.post("/access/exchange-ticket", json=body, **from_ip("10.0.0.17")))
