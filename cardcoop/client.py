@@ -472,6 +472,8 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
 
 
 def _error(response: httpx.Response, secrets: list[str]) -> ApiError:
+    """idp's {"error", "message", "details"} or RFC 6749 §5.2's {"error", "error_description"}
+    (the token endpoints), as the `ApiError` of its status."""
     status = response.status_code
     code = "http_error"
     message = f"HTTP {status} {response.reason_phrase}".rstrip()
@@ -483,8 +485,10 @@ def _error(response: httpx.Response, secrets: list[str]) -> ApiError:
     if isinstance(body, dict):
         if isinstance(body.get("error"), str) and body["error"]:
             code = body["error"]
-        if isinstance(body.get("message"), str) and body["message"]:
-            message = body["message"]
+        for key in ("error_description", "message"):
+            if isinstance(body.get(key), str) and body[key]:
+                message = body[key]
+                break
         details = _scrub(body.get("details"), secrets)
     # A server (or a proxy) must not make a secret of this request end up in an error text;
     # redacted before truncation, so that no prefix of a secret survives either.

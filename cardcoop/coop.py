@@ -32,7 +32,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
-from .client import HttpApi, _redact, _retry_after
+from .client import HttpApi, _error
 from .coop_models import (
     DATA_SCOPES,
     InvalidIdToken,
@@ -42,7 +42,7 @@ from .coop_models import (
     TicketTokens,
     check_share,
 )
-from .errors import ApiError, ResponseError, error_for_status
+from .errors import ResponseError
 from .protocol.encoding import b64u_encode, parse_json_object
 from .protocol.share import PrivateKeyLike, open_share
 
@@ -60,8 +60,6 @@ __all__ = [
     "pkce_challenge",
 ]
 
-_MAX_ERROR_CODE = 100
-_MAX_ERROR_MESSAGE = 500
 # RS256 is OpenID Connect's default; a client may have registered ES256 instead.
 _ID_TOKEN_ALGS = ["RS256", "ES256"]
 T = TypeVar("T")
@@ -264,24 +262,4 @@ def _object(data: object) -> dict[str, Any]:
         raise ResponseError("malformed response: the body is not a JSON object")
     return data
 
-
-def _error(response: httpx.Response, hidden: list[str]) -> ApiError:
-    """RFC 6749 §5.2 ({"error", "error_description"}) or idp's {"error", "message"}."""
-    status = response.status_code
-    code = "http_error"
-    message = f"HTTP {status} {response.reason_phrase}".rstrip()
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        if isinstance(body.get("error"), str) and body["error"]:
-            code = body["error"]
-        for key in ("error_description", "message"):
-            if isinstance(body.get(key), str) and body[key]:
-                message = body[key]
-                break
-    return error_for_status(status, _redact(code, hidden)[:_MAX_ERROR_CODE],
-                            _redact(message, hidden)[:_MAX_ERROR_MESSAGE],
-                            retry_after=_retry_after(response.headers.get("Retry-After")))
 
