@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -62,7 +62,6 @@ __all__ = [
 
 # RS256 is OpenID Connect's default; a client may have registered ES256 instead.
 _ID_TOKEN_ALGS = ["RS256", "ES256"]
-T = TypeVar("T")
 
 
 def pkce_challenge(verifier: str) -> str:
