@@ -43,6 +43,7 @@ from .coop_models import (
     check_share,
 )
 from .errors import ResponseError
+from .models import _object
 from .protocol.encoding import b64u_encode, parse_json_object
 from .protocol.share import PrivateKeyLike, open_share
 
@@ -227,7 +228,8 @@ class CoopClient(HttpApi):
 
     def _keyset(self, *, refresh: bool) -> KeySet:
         if self._jwks is None or refresh:
-            data = self._parse(self._call("GET", "/.well-known/jwks.json"), _object)
+            data = self._parse(self._call("GET", "/.well-known/jwks.json"),
+                               lambda body: _object(body, "the body"))
             try:
                 self._jwks = KeySet.import_key_set(data)  # type: ignore[arg-type]
             except (JoseError, ValueError, TypeError, KeyError):
@@ -254,11 +256,5 @@ class CoopClient(HttpApi):
                 hidden.append(token)
             raise _error(response, hidden)
         return response
-
-
-def _object(data: object) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ResponseError("malformed response: the body is not a JSON object")
-    return data
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ResponseError
+from .models import _object, _str
 from .protocol.errors import InvalidKey
 from .protocol.k1 import K1PublicKey
 
@@ -48,25 +49,13 @@ class InvalidIdToken(ResponseError):
 # -- checked field access (messages name the field only, never its value) ----------------------
 
 
-def _object(data: object, what: str) -> Mapping[str, Any]:
-    if not isinstance(data, dict):
-        raise ResponseError(f"malformed response: {what} is not a JSON object")
-    return data
-
-
-def _str(obj: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
-    value = obj.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not value:
-        raise ResponseError(f"malformed response: field {key!r} is not a non-empty string")
-    return value
-
-
 def _req(obj: Mapping[str, Any], key: str) -> str:
-    value = _str(obj, key)
-    assert value is not None
-    return value
+    return _str(obj, key, non_empty=True)
+
+
+def _opt(obj: Mapping[str, Any], key: str) -> str | None:
+    """A string field that may be absent or null, else non-empty."""
+    return None if obj.get(key) is None else _req(obj, key)
 
 
 def _scope(obj: Mapping[str, Any], key: str) -> list[str]:
@@ -115,9 +104,9 @@ class TicketTokens:
             raise ResponseError("malformed response: field 'expires_in' is not a positive integer")
         return cls(access_token=_req(obj, "access_token"), token_type=token_type,
                    expires_in=expires_in, scope=_scope(obj, "scope"),
-                   username=_str(obj, "username", optional=True),
+                   username=_opt(obj, "username"),
                    coopname=_req(obj, "coopname"),
-                   id_token=_str(obj, "id_token", optional=True))
+                   id_token=_opt(obj, "id_token"))
 
 
 @dataclass(frozen=True)
@@ -141,11 +130,11 @@ class SharedData:
         meta = _object(obj.get("meta", {}), "field 'meta'")
         return cls(encrypted_data=_req(obj, "encrypted_data"), coopname=_req(obj, "coopname"),
                    username=_req(obj, "username"), public_key=_req(obj, "public_key"),
-                   kid=_str(meta, "kid", optional=True),
-                   schema=_str(meta, "schema", optional=True),
+                   kid=_opt(meta, "kid"),
+                   schema=_opt(meta, "schema"),
                    shared_fields=_str_list(meta, "shared_fields"),
                    scope=_scope(meta, "scope") if "scope" in meta else [],
-                   granted_at=_str(meta, "granted_at", optional=True))
+                   granted_at=_opt(meta, "granted_at"))
 
 
 @dataclass(frozen=True)
