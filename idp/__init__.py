@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from flask import Flask
@@ -56,6 +57,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
         current_coop_token,
         make_authorization_server,
     )
+    from idp.tokens import ALG, ID_TOKEN_ALGS
 
     register_authenticator(app, "bearer", current_session)
     register_authenticator(app, "coopToken", current_coop_token)
@@ -64,12 +66,15 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     app.extensions["idp_limiter"] = limiter
     tokens = app.extensions["idp"].tokens
     app.extensions["idp_oauth"] = make_authorization_server(app)
-    for bp in (auth_views.make_blueprint(), card_views.make_blueprint(),
-               cooperative_views.make_blueprint(), access_views.make_blueprint(),
-               oauth_views.make_blueprint()):
+    member_bps = (auth_views.make_blueprint(), card_views.make_blueprint(),
+                  cooperative_views.make_blueprint())
+    # The token endpoints sign ID tokens too (RS256 or ES256); member-only ones never need RSA.
+    oauth_bps = (access_views.make_blueprint(), oauth_views.make_blueprint())
+    for bp in member_bps + oauth_bps:
         limit_blueprint(limiter, bp, settings)
-        # The token endpoints make idp's first signing key before the request writes anything.
-        bp.before_request(tokens.ensure_fresh)
+        # The signing keys are made before the request writes anything.
+        algs = ID_TOKEN_ALGS if bp in oauth_bps else (ALG,)
+        bp.before_request(functools.partial(tokens.ensure_fresh, algs))
         app.register_blueprint(bp)
     app.register_blueprint(wellknown.make_blueprint())
     app.register_blueprint(pages.make_blueprint())

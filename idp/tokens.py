@@ -129,10 +129,12 @@ class TokenService:
         self._private[row.kid] = key
         return key
 
-    def ensure_fresh(self) -> None:
-        """Called before each request: a first key is then made before the request writes
-        anything (SQLite allows one writer, and the key has its own transaction)."""
-        self._refresh_cache()
+    def ensure_fresh(self, algs: tuple[str, ...] = (ALG,)) -> None:
+        """Called before each request: a first key (per algorithm the endpoints sign with) is
+        then made before the request writes anything (SQLite allows one writer, and the key has
+        its own transaction)."""
+        for alg in algs:
+            self.signing_key(alg)
 
     def signing_key(self, alg: str = ALG) -> Key:
         """The key that signs with ``alg`` now. The RS256 key (ID tokens, OpenID Connect's

@@ -36,7 +36,6 @@ from idp.oauth.server import (
     current_coop_token,
 )
 from idp.services import services
-from idp.tokens import ID_TOKEN_ALGS
 
 TOKEN_ERRORS = (400, 401, 413, 429)
 
@@ -56,9 +55,6 @@ def current_member() -> tuple[Member, AuthSession]:
 def token_response(params: dict[str, str] | None = None) -> Response:
     """Authlib's token endpoint; the token is kept only when it was issued."""
     server = oauth_server()
-    for alg in ID_TOKEN_ALGS:
-        # Made (if new) before the request writes: SQLite has one writer, the key its own session.
-        services().tokens.signing_key(alg)
     request = ParamsRequest(params) if params is not None else None
     response: Response = server.create_token_response(request)
     if response.status_code == 200:
