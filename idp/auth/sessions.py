@@ -37,6 +37,8 @@ class Tokens:
 
 
 def token_hash(token: str) -> str:
+    """How idp keeps every high-entropy secret it hands out (refresh tokens, tickets, cooperative
+    tokens, client secrets): SHA-256 only, so a database dump gives nobody a usable one."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

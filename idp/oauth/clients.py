@@ -6,7 +6,6 @@ Redirect URIs are matched exactly (RFC 9700 §4.1.3), so they are checked strict
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.db import db, utcnow
+from idp.auth.sessions import token_hash
 from idp.oauth.models import OAuthClient
 from idp.tokens import ID_TOKEN_ALGS, ID_TOKEN_DEFAULT_ALG
 
@@ -32,10 +32,6 @@ class ClientError(ValueError):
 class IssuedSecret:
     client_id: str
     secret: str  # shown once, never stored
-
-
-def _secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def check_redirect_uri(uri: str) -> str:
@@ -83,7 +79,7 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
         raise ClientError(f"a client {coopname!r} exists already")
     secret = secrets.token_urlsafe(32)
     db.session.add(OAuthClient(
-        client_id=coopname, secret_hash=_secret_hash(secret),
+        client_id=coopname, secret_hash=token_hash(secret),
         redirect_uris=[check_redirect_uri(u) for u in dict.fromkeys(redirect_uris)],
         iframe_origins=[check_origin(o) for o in dict.fromkeys(iframe_origins)],
         post_logout_redirect_uris=[check_redirect_uri(u) for u in
@@ -112,7 +108,7 @@ def all_clients() -> list[OAuthClient]:
 def rotate_secret(client_id: str) -> IssuedSecret:
     client = get(client_id)
     secret = secrets.token_urlsafe(32)
-    client.secret_hash, client.secret_rotated_at = _secret_hash(secret), utcnow()
+    client.secret_hash, client.secret_rotated_at = token_hash(secret), utcnow()
     db.session.commit()
     return IssuedSecret(client_id, secret)
 
@@ -123,4 +119,4 @@ def delete(client_id: str) -> None:
 
 
 def secret_matches(client: OAuthClient, presented: str) -> bool:
-    return hmac.compare_digest(client.secret_hash, _secret_hash(presented))
+    return hmac.compare_digest(client.secret_hash, token_hash(presented))

@@ -14,7 +14,6 @@ supplies the storage hooks and two card.coop specifics:
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 import uuid
@@ -39,6 +38,7 @@ from sqlalchemy import CursorResult, exists, select, update
 
 from common.db import db, utcnow
 from common.errors import Unauthorized
+from idp.auth.sessions import token_hash
 from idp.models import AuthSession
 from idp.oauth.models import TOKEN_AUTH_METHODS, AuthorizationCode, Grant, OAuthClient, OAuthToken
 from idp.services import services
@@ -52,11 +52,6 @@ SCOPES = OIDC_SCOPES + DATA_SCOPES
 CLAIMS_BY_SCOPE = {"email": ("email", "email_verified"), "cardcoop:card": ("card_number",),
                    "cardcoop:memberships": ("memberships",)}
 ALWAYS_CLAIMS = ("sub", "sid")
-
-
-def digest(secret: str) -> str:
-    """Tickets and tokens are stored as SHA-256: a database dump gives nobody a usable one."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def claims_for_scope(claims: dict[str, Any], scope: str) -> dict[str, Any]:
@@ -157,7 +152,7 @@ class TicketGrant(AuthorizationCodeGrant):
         ticket = self.generate_authorization_code()
         payload = self.request.payload
         db.session.add(AuthorizationCode(
-            code_hash=digest(ticket), client_id=self.request.client.client_id,
+            code_hash=token_hash(ticket), client_id=self.request.client.client_id,
             member_id=consent.member_id, grant_id=consent.grant_id,
             session_id=consent.session_id, redirect_uri=payload.redirect_uri or None,
             origin=None if payload.redirect_uri else payload.data.get("origin"),
@@ -173,7 +168,7 @@ class TicketGrant(AuthorizationCodeGrant):
     def query_authorization_code(self, code: str, client: OAuthClient
                                  ) -> AuthorizationCode | None:
         row = db.session.scalar(select(AuthorizationCode).where(
-            AuthorizationCode.code_hash == digest(code)))
+            AuthorizationCode.code_hash == token_hash(code)))
         if row is None or row.client_id != client.client_id:
             return None  # another cooperative's ticket is no ticket at all for this one
         if not _claim_ticket(row):
@@ -246,7 +241,7 @@ class CardOpenIDCode(OpenIDCode):
 def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
     code: AuthorizationCode = request.authorization_code
     db.session.add(OAuthToken(
-        token_hash=digest(token["access_token"]), client_id=code.client_id,
+        token_hash=token_hash(token["access_token"]), client_id=code.client_id,
         member_id=code.member_id, grant_id=code.grant_id, code_id=code.id,
         scope=token["scope"], claims=code.claims,
         expires_at=utcnow() + timedelta(seconds=int(token["expires_in"]))))
@@ -266,7 +261,7 @@ def find_token(token_string: str) -> OAuthToken | None:
     if not isinstance(token_string, str) or not token_string or len(token_string) > 200:
         return None
     return db.session.scalar(select(OAuthToken).where(
-        OAuthToken.token_hash == digest(token_string)))
+        OAuthToken.token_hash == token_hash(token_string)))
 
 
 def current_coop_token() -> OAuthToken:
