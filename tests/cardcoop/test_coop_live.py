@@ -3,7 +3,6 @@ token, fetch and decrypt the share, revoke; and RP-initiated logout with the ID 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -25,7 +24,7 @@ from tests.idp.oauth_flow import (
     make_client,
     ticket_for,
 )
-from tests.live import serving
+from tests.live import free_port, serving
 
 
 @dataclass
@@ -38,9 +37,7 @@ class Setting:
 
 @pytest.fixture
 def live(make_app: Callable[..., Flask]) -> Iterator[Setting]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = make_app(idp_url=url)  # the issuer is the URL the cooperative talks to
     client = app.test_client()

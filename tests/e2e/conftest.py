@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -29,7 +28,7 @@ from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync
 
 from tests.idp.conftest import run_worker
 from tests.leaks import LogRecorder, database_dump, find_leaks, recording_logs
-from tests.live import serving
+from tests.live import free_port, serving
 
 expect.set_options(timeout=15_000)
 
@@ -75,12 +74,6 @@ class LiveIdp:
         with urllib.request.urlopen(f"{self.url}/dev/mailbox.json?{query}", timeout=10) as resp:  # noqa: S310
             messages = json.load(resp)["messages"]
         return max((m["id"] for m in messages), default=0)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

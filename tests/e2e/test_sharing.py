@@ -26,11 +26,10 @@ from tests.e2e.conftest import (
     LiveIdp,
     Steps,
     assert_no_leaks,
-    free_port,
     guide_shot,
 )
 from tests.leaks import LogRecorder
-from tests.live import serving
+from tests.live import free_port, serving
 
 pytestmark = pytest.mark.e2e
 

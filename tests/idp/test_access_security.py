@@ -4,7 +4,6 @@ refused memberships, a chain that does not answer — each a clear error that wr
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -29,6 +28,7 @@ from tests.idp.oauth_flow import (
     share_body,
     ticket_for,
 )
+from tests.live import free_port
 
 
 def counts(app):
@@ -426,9 +426,7 @@ def test_membership_refused_by_the_chain(make_app, httpserver, fake_chain):  # n
 
 
 def test_chain_down_is_a_503_and_writes_nothing(make_app):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     app = make_app(voskhod_chain_url=f"http://127.0.0.1:{port}")
     client = app.test_client()
     make_client(app)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 from cardcoop import crypto
 from tests.common.voskhod.conftest import fake_chain  # noqa: F401 (the fake chain fixture)
 from tests.idp.conftest import register
+from tests.live import free_port
 
 SCHEMA = "card.coop/schema/v1"
 
@@ -68,9 +67,7 @@ def test_membership_comes_from_the_chain(make_app, httpserver, fake_chain):  # n
 
 
 def test_chain_down_is_a_503_for_this_request_only(make_app):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     app = make_app(voskhod_chain_url=f"http://127.0.0.1:{port}")
     client = app.test_client()
     member = register(app, client)

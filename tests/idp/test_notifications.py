@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from datetime import timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -20,6 +19,7 @@ from idp.models import DevMail, Outbox
 from idp.notifications import build_notifiers
 from idp.services import services
 from tests.conftest import random_email
+from tests.live import free_port
 
 
 class Inbox:
@@ -39,12 +39,6 @@ def smtp_server():
     controller.start()
     yield f"smtp://127.0.0.1:{port}", inbox
     controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def deliver(app):

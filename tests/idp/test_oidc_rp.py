@@ -23,7 +23,6 @@ import os
 import queue
 import re
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -50,7 +49,7 @@ from tests.idp.oauth_flow import (
     make_client,
     query_of,
 )
-from tests.live import serving
+from tests.live import free_port, serving
 
 RP_DIR = Path(__file__).resolve().parents[1] / "oidc_rp"
 RP_SCRIPT = RP_DIR / "rp.mjs"
@@ -59,12 +58,6 @@ SCOPE = "openid email cardcoop:card cardcoop:memberships"
 POST_LOGOUT = "https://coop.example/logged-out"
 USERINFO_CLAIMS = {"sub", "sid", "email", "email_verified", "card_number", "memberships"}
 TIMEOUT = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -7,7 +7,6 @@ import datetime
 import email
 import email.policy
 import ipaddress
-import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from common.notify import Notification, NotificationKind
+from tests.live import free_port
 
 # A payload that satisfies every kind, plus a key no template knows.
 FULL_PAYLOAD: dict[str, str] = {
@@ -33,13 +33,6 @@ FULL_PAYLOAD: dict[str, str] = {
     "fields": "имя, email, телефон",
     "unused": "ignored-value",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

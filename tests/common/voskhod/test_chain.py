@@ -4,7 +4,6 @@ failures, key formats and the registry rows' rules."""
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +32,7 @@ from tests.common.voskhod.chainstub import (
     json_response,
     participant_row,
 )
+from tests.live import free_port
 
 JSON = {"Content-Type": "application/json"}
 
@@ -189,13 +189,6 @@ def test_membership_is_not_cached(fake_chain: FakeChain, httpserver: HTTPServer,
 
 
 # -- failures ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_timeout(httpserver: HTTPServer, api_url: str) -> None:
