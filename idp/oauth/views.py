@@ -80,8 +80,8 @@ def metadata() -> ProviderMetadata:
         request_parameter_supported=False, request_uri_parameter_supported=False)
 
 
-def error_page(message: str, status: int = 400) -> Response:
-    response = Response(render_template("idp/oauth_error.html", message=message), status=status)
+def error_page(message: str) -> Response:
+    response = Response(render_template("idp/oauth_error.html", message=message), status=400)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -97,7 +97,7 @@ def authorize() -> ResponseReturnValue:
         redirect_uri = getattr(error, "redirect_uri", None)
         if redirect_uri:
             location = with_response_params(services(), redirect_uri, {
-                "error": error.error, "error_description": error.description,
+                "error": error.error, "error_description": error.description or None,
                 "state": request.args.get("state")})
             return Response(status=302, headers={"Location": location})
         return error_page(oauth_error(error).message)
