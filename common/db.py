@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
@@ -31,6 +32,45 @@ db = SQLAlchemy(model_class=Base)
 
 # What functions outside a request accept: a plain Session or Flask-SQLAlchemy's scoped one.
 DbSession = Session | scoped_session[Any]
+
+
+# SQLite (the embedded default) under several worker processes: every transaction takes the
+# write lock when it begins (BEGIN IMMEDIATE), so a read-then-write never meets a concurrent
+# writer half-way (SQLite would answer "database is locked" at once instead of waiting), and
+# a waiting writer waits up to the busy timeout. PostgreSQL needs none of this: row locks and
+# atomic UPDATE ... RETURNING do the same there.
+# A reader that must not wait for its own thread's open transaction (the signing-key cache,
+# reloaded in the middle of a request) asks for a deferred one: READ_ONLY_OPTIONS.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTIONS = {"sqlite_begin": "DEFERRED"}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None  # the driver's own BEGIN would be DEFERRED
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def insert_ignoring_conflict(model: type[Any], **values: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite: make a row exist when
+    several requests may be making it at once, without an IntegrityError for the losers."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model).values(**values).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(model).values(**values).on_conflict_do_nothing()
+    raise RuntimeError(f"unsupported database {dialect}")
 
 
 def utcnow() -> datetime:

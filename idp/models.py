@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -146,6 +147,10 @@ class SigningKey(Base):
     """ES256 keys for access tokens. The private half is encrypted with the app secret."""
 
     __tablename__ = "idp_signing_keys"
+    # One active key per algorithm: processes racing to make the first key cannot both win.
+    __table_args__ = (Index("uq_idp_signing_keys_active_alg", "alg", unique=True,
+                            postgresql_where=text("retired_at IS NULL"),
+                            sqlite_where=text("retired_at IS NULL")),)
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     alg: Mapped[str] = mapped_column(String(16), default="ES256")

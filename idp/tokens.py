@@ -23,9 +23,10 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey, import_key
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common.db import db, utcnow
+from common.db import READ_ONLY_OPTIONS, db, utcnow
 from common.errors import Unauthorized
 from idp.models import SigningKey
 
@@ -67,27 +68,34 @@ class TokenService:
         """Make new signing keys (every algorithm in use); the previous ones retire and keep
         verifying for ttl. Returns the new ES256 kid."""
         self._refresh_cache(force=True)
-        kids = {alg: self._create_key(alg, retire_others=True) for alg in self._signing}
-        self._loaded_at = 0.0
-        return kids[ALG]
+        for alg in list(self._signing):
+            self._create_key(alg, retire_others=True)
+        self._refresh_cache(force=True)
+        return str(self._signing[ALG].kid)
 
-    def _create_key(self, alg: str, *, retire_others: bool = False) -> str:
+    def _create_key(self, alg: str, *, retire_others: bool = False) -> None:
         """In a session of its own: a key made while serving a request must not commit, or be
-        rolled back with, that request's half-done work."""
+        rolled back with, that request's half-done work.
+
+        Processes racing here (workers starting together, two rotations at once) meet the
+        database's one-active-key-per-algorithm index: one insert wins, the others' fail and
+        they load the winner's key instead."""
         kid = secrets.token_urlsafe(12)
         parameters: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
         key: Key = (RSAKey.generate_key(RSA_BITS, parameters=parameters, private=True)
                     if alg == ID_TOKEN_DEFAULT_ALG else
                     ECKey.generate_key("P-256", parameters=parameters, private=True))
-        with Session(db.engine) as session, session.begin():
-            if retire_others:
-                session.execute(update(SigningKey).where(SigningKey.retired_at.is_(None),
-                                                         SigningKey.alg == alg)
-                                .values(retired_at=utcnow()))
-            session.add(SigningKey(
-                kid=kid, alg=alg, public_jwk=key.as_dict(private=False),
-                private_key_encrypted=self._fernet.encrypt(key.as_pem(private=True))))
-        return kid
+        try:
+            with Session(db.engine) as session, session.begin():
+                if retire_others:
+                    session.execute(update(SigningKey).where(SigningKey.retired_at.is_(None),
+                                                             SigningKey.alg == alg)
+                                    .values(retired_at=utcnow()))
+                session.add(SigningKey(
+                    kid=kid, alg=alg, public_jwk=key.as_dict(private=False),
+                    private_key_encrypted=self._fernet.encrypt(key.as_pem(private=True))))
+        except IntegrityError:
+            pass  # another process made this algorithm's key first: it is the one to use
 
     def _refresh_cache(self, *, force: bool = False) -> None:
         if not force and self._fresh():
@@ -97,9 +105,7 @@ class TokenService:
                 return  # another thread reloaded while this one waited for the lock
             live = self._live_keys()
             if not any(r.retired_at is None and r.alg == ALG for r in live):
-                # First start (or every key retired by hand): make one. Two processes racing
-                # here make two keys, which is harmless: both verify, the newest signs.
-                self._create_key(ALG)
+                self._create_key(ALG)  # first start, or every key retired by hand
                 live = self._live_keys()
             self._signing = {r.alg: self._load_private(r) for r in live if r.retired_at is None}
             self._verifying = KeySet([import_key(r.public_jwk) for r in live])
@@ -112,7 +118,10 @@ class TokenService:
     def _live_keys(self) -> list[SigningKey]:
         """Active keys and retired ones that may still have unexpired tokens out there."""
         horizon = utcnow() - timedelta(seconds=self.ttl + 60)
-        rows = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at))
+        # Its own short read-only session: the request's session stays untouched, and on
+        # SQLite a deferred read never waits for the write lock the request may hold.
+        with Session(db.engine.execution_options(**READ_ONLY_OPTIONS)) as session:
+            rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
         return [r for r in rows if r.retired_at is None or r.retired_at > horizon]
 
     def _load_private(self, row: SigningKey) -> Key:

@@ -11,6 +11,7 @@ from common.errors import Conflict, Forbidden, InvalidRequest
 from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
+from idp.auth import lockout
 from idp.auth.sessions import revoke_all
 from idp.card.envelopes import CARD_KEY, check_envelope
 from idp.card.models import Card
@@ -21,11 +22,17 @@ from idp.services import IdpServices
 
 def require_password(ctx: IdpServices, member: Member, hash_key_b64u: str,
                      client: ClientInfo) -> None:
-    """Re-authentication for sensitive changes: a stolen access token alone is not enough."""
-    if not ctx.verifier.check(member.verifier, parse_hash_key(hash_key_b64u)):
+    """Re-authentication for sensitive changes: a stolen access token alone is not enough.
+    Wrong passwords here count toward the same lockout as at login, or a stolen token would
+    buy unlimited guesses."""
+    hash_key = parse_hash_key(hash_key_b64u)
+    lockout.reserve_try(ctx, member.email)  # commits
+    if not ctx.verifier.check(member.verifier, hash_key):
         audit.record("reauth_failed", client=client, member_id=member.id, actor=str(member.id))
+        lockout.after_wrong_password(ctx, member.email, member, client)
         db.session.commit()
         raise Forbidden("The current password is not right.", code="wrong_password")
+    lockout.clear(member.email)
 
 
 def set_password(ctx: IdpServices, member: Member, new_hash_key_b64u: str,

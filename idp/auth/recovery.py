@@ -11,19 +11,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from common.db import db, utcnow
 from common.errors import Conflict, Gone, InvalidRequest
 from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
+from idp.auth import lockout
 from idp.auth.codes import code_hash, code_matches, new_code
 from idp.auth.password import notify_password_changed, require_password, set_password
 from idp.auth.sessions import Tokens, open_session, revoke_all
 from idp.card.envelopes import RECOVERY_CARD_KEY, check_envelope
 from idp.card.models import Card
-from idp.models import AuthSession, CredentialFailures, Member, RecoveryAttempt
+from idp.models import AuthSession, Member, RecoveryAttempt
 from idp.passwords import parse_hash_key
 from idp.services import IdpServices
 
@@ -83,24 +84,32 @@ def _attempt(email: str, attempt_id: uuid.UUID) -> RecoveryAttempt:
 def verify(ctx: IdpServices, email: str, attempt_id: uuid.UUID, code: str, recovery_auth: str,
            client: ClientInfo) -> Unlocked:
     attempt = _attempt(email, attempt_id)
-    if attempt.failed_attempts >= ctx.settings.code_max_attempts:
-        raise Gone("Too many wrong tries; start the recovery again.", code="too_many_attempts")
     if attempt.expires_at < utcnow():
         raise Gone("The code has expired; start again.", code="code_expired")
+    recovery_auth_key = parse_hash_key(recovery_auth, "recovery_auth")
+    # Counted before judging, by compare-and-set: of parallel tries no more than
+    # code_max_attempts are ever judged (issue #8). Committed before the Argon2 check.
+    counted = db.session.scalar(update(RecoveryAttempt).where(
+        RecoveryAttempt.id == attempt.id, RecoveryAttempt.completed_at.is_(None),
+        RecoveryAttempt.failed_attempts < ctx.settings.code_max_attempts,
+    ).values(failed_attempts=RecoveryAttempt.failed_attempts + 1).returning(RecoveryAttempt.id))
+    db.session.commit()
+    if counted is None:
+        raise Gone("Too many wrong tries; start the recovery again.", code="too_many_attempts")
     member = db.session.get(Member, attempt.member_id) if attempt.member_id else None
     # Both checks always run (the Argon2id one against a dummy when there is nothing to check),
     # so the answer's timing does not tell which part was wrong or whether the address exists.
-    key_ok = ctx.verifier.check(member.recovery_verifier if member else None,
-                                parse_hash_key(recovery_auth, "recovery_auth"))
+    key_ok = ctx.verifier.check(member.recovery_verifier if member else None, recovery_auth_key)
     code_ok = code_matches(ctx, PURPOSE, attempt.id, code, attempt.code_hash)
     if not (member and code_ok and key_ok and member.recovery_wrapped_card_key):
-        attempt.failed_attempts += 1
         audit.record("recovery_failed", client=client, member_id=attempt.member_id,
                      actor=str(attempt.member_id or email))
         db.session.commit()
         raise InvalidRequest("The code or the recovery key is not right.",
                              code="invalid_recovery")
-    attempt.verified_at, attempt.code_hash = utcnow(), None
+    db.session.execute(update(RecoveryAttempt).where(RecoveryAttempt.id == attempt.id).values(
+        verified_at=utcnow(), code_hash=None,
+        failed_attempts=RecoveryAttempt.failed_attempts - 1))  # the right try was no failure
     db.session.commit()
     return Unlocked(member.recovery_wrapped_card_key, member.server_salt, member.kdf_iterations)
 
@@ -113,14 +122,18 @@ def complete(ctx: IdpServices, email: str, attempt_id: uuid.UUID, new_hash_key: 
                              code="recovery_not_verified")
     if attempt.verified_at + COMPLETE_WITHIN < utcnow():
         raise Gone("This recovery has expired; start again.", code="recovery_expired")
+    # Of parallel completions exactly one goes on (compare-and-set).
+    won = db.session.scalar(update(RecoveryAttempt).where(
+        RecoveryAttempt.id == attempt.id, RecoveryAttempt.completed_at.is_(None),
+    ).values(completed_at=utcnow()).returning(RecoveryAttempt.id))
+    if won is None:
+        db.session.rollback()
+        raise Conflict("This recovery is already complete.", code="already_completed")
     member = db.session.get(Member, attempt.member_id)
     assert member is not None  # members are not deleted while an attempt is open
     set_password(ctx, member, new_hash_key, wrapped_card_key, kdf_iterations)
-    attempt.completed_at = utcnow()
     revoke_all(member.id, keep=None, reason="password_recovered")
-    lock = db.session.get(CredentialFailures, member.email)
-    if lock is not None:
-        db.session.delete(lock)  # the owner proved themselves twice over
+    lockout.clear(member.email)  # the owner proved themselves twice over
     audit.record("password_recovered", client=client, member_id=member.id, actor=str(member.id))
     notify_password_changed(ctx, member, client)
     tokens = open_session(ctx, member, client)

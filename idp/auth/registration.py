@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.db import db, utcnow
@@ -74,12 +74,16 @@ def _attempt_notice_due(email: str) -> bool:
 
 
 def _send_code(ctx: IdpServices, registration: Registration) -> None:
-    now = utcnow()
+    """The first code, with the attempt made (a resend counts itself in resend_code)."""
+    registration.sends += 1
+    registration.last_sent_at = utcnow()
+    _issue_code(ctx, registration)
+
+
+def _issue_code(ctx: IdpServices, registration: Registration) -> None:
     code = new_code()
     registration.code_hash = code_hash(ctx, PURPOSE, registration.id, code)
-    registration.code_expires_at = now + timedelta(seconds=ctx.settings.code_ttl)
-    registration.sends += 1
-    registration.last_sent_at = now
+    registration.code_expires_at = utcnow() + timedelta(seconds=ctx.settings.code_ttl)
     ctx.notify(NotificationKind.REGISTRATION_CODE, to_email=registration.email,
                subscriber_id=registration.email, code=code,
                expires_minutes=str(ctx.settings.code_ttl // 60))
@@ -100,21 +104,34 @@ def verify_email(ctx: IdpServices, email: str, code: str, registration_id: uuid.
     registration = _load(email, registration_id)
     if registration.verified_at is not None:
         return  # verifying twice is harmless; the code itself is already spent
-    if registration.failed_attempts >= ctx.settings.code_max_attempts:
-        raise Gone("Too many wrong codes; start the registration again.",
-                   code="too_many_attempts")
     if registration.code_expires_at and registration.code_expires_at < utcnow():
         raise Gone("The code has expired; ask for a new one.", code="code_expired")
+    # The try is counted before the code is judged, by compare-and-set: of parallel requests
+    # no more than code_max_attempts are ever judged (issue #8).
+    if not _count_try(ctx, registration.id):
+        raise Gone("Too many wrong codes; start the registration again.",
+                   code="too_many_attempts")
     if registration.for_existing_member or not code_matches(
             ctx, PURPOSE, registration.id, code, registration.code_hash):
-        registration.failed_attempts += 1
         audit.record("email_code_failed", client=client, actor=email,
                      registration=str(registration.id))
         db.session.commit()
         raise InvalidRequest("The code is not right.", code="invalid_code")
-    registration.verified_at, registration.code_hash = utcnow(), None
+    db.session.execute(update(Registration).where(
+        Registration.id == registration.id, Registration.verified_at.is_(None)).values(
+        verified_at=utcnow(), code_hash=None,
+        failed_attempts=Registration.failed_attempts - 1))  # the right code was no failure
     audit.record("email_verified", client=client, actor=email, registration=str(registration.id))
     db.session.commit()
+
+
+def _count_try(ctx: IdpServices, registration_id: uuid.UUID) -> bool:
+    counted = db.session.scalar(update(Registration).where(
+        Registration.id == registration_id, Registration.verified_at.is_(None),
+        Registration.failed_attempts < ctx.settings.code_max_attempts,
+    ).values(failed_attempts=Registration.failed_attempts + 1).returning(Registration.id))
+    db.session.commit()
+    return counted is not None
 
 
 def resend_code(ctx: IdpServices, email: str, registration_id: uuid.UUID) -> int:
@@ -123,21 +140,29 @@ def resend_code(ctx: IdpServices, email: str, registration_id: uuid.UUID) -> int
     interval = ctx.settings.code_resend_interval
     if registration.verified_at is not None:
         raise Conflict("The email is already verified.", code="already_verified")
-    if registration.sends >= ctx.settings.code_max_sends:
-        raise TooManyRequests("No more codes for this attempt; start again.",
-                              code="too_many_sends")
-    if registration.last_sent_at is not None:
-        wait = int((registration.last_sent_at + timedelta(seconds=interval)
-                    - utcnow()).total_seconds())
-        if wait > 0:
-            raise TooManyRequests("Please wait before asking for another code.",
-                                  retry_after=wait, code="resend_too_soon")
-    if registration.for_existing_member:
-        # Same answer, nothing sent: the address's owner already heard about the attempt.
-        registration.sends += 1
-        registration.last_sent_at = utcnow()
-    else:
-        _send_code(ctx, registration)
+    now = utcnow()
+    # One compare-and-set takes both the send budget and the interval: of parallel resends at
+    # most one sends (issue #8).
+    taken = db.session.scalar(update(Registration).where(
+        Registration.id == registration.id, Registration.verified_at.is_(None),
+        Registration.sends < ctx.settings.code_max_sends,
+        or_(Registration.last_sent_at.is_(None),
+            Registration.last_sent_at <= now - timedelta(seconds=interval)),
+    ).values(sends=Registration.sends + 1, last_sent_at=now).returning(Registration.id))
+    if taken is None:
+        db.session.rollback()
+        registration = _load(email, registration_id)
+        if registration.sends >= ctx.settings.code_max_sends:
+            raise TooManyRequests("No more codes for this attempt; start again.",
+                                  code="too_many_sends")
+        last = registration.last_sent_at or now
+        wait = max(1, int((last + timedelta(seconds=interval) - utcnow()).total_seconds()))
+        raise TooManyRequests("Please wait before asking for another code.",
+                              retry_after=wait, code="resend_too_soon")
+    db.session.refresh(registration)
+    if not registration.for_existing_member:
+        # An existing address gets the same answer and nothing: its owner already heard.
+        _issue_code(ctx, registration)
     db.session.commit()
     return interval
 
@@ -149,12 +174,18 @@ def complete(ctx: IdpServices, email: str, hash_key_b64u: str, registration_id: 
         raise Forbidden("Verify the email first.", code="email_not_verified")
     if registration.verified_at + COMPLETE_WITHIN < utcnow():
         raise Gone("This registration has expired; start again.", code="registration_expired")
+    # Of parallel completions of one registration exactly one goes on (compare-and-set).
+    won = db.session.scalar(update(Registration).where(
+        Registration.id == registration.id, Registration.completed_at.is_(None),
+    ).values(completed_at=utcnow()).returning(Registration.id))
+    if won is None:
+        db.session.rollback()
+        raise Conflict("This registration is already complete.", code="already_completed")
     member = Member(id=uuid.uuid4(), email=email, server_salt=registration.server_salt,
                     kdf_iterations=registration.kdf_iterations,
                     verifier=ctx.verifier.make(parse_hash_key(hash_key_b64u)),
                     privacy_version=registration.privacy_version,
                     privacy_accepted_at=registration.privacy_accepted_at)
-    registration.completed_at = utcnow()
     db.session.add(member)
     try:
         db.session.flush()

@@ -1,0 +1,86 @@
+"""The per-email lockout of failed logins (issue #2), safe under parallel requests (issue #8).
+
+A try is counted *before* the password is checked, by one atomic ``UPDATE ... RETURNING`` that
+succeeds only while fewer than ``lockout_threshold`` tries are counted in the window. So however
+many requests arrive at once, at most that many are ever judged; the rest are refused without
+an Argon2 check. The count is committed before the slow check, and no row lock is held during it.
+
+Rows exist per normalized email, known or not, so the lockout tells nothing about accounts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from common.db import db, insert_ignoring_conflict, utcnow
+from common.errors import TooManyRequests
+from common.notify import NotificationKind
+from common.security import ClientInfo
+from idp import audit
+from idp.models import CredentialFailures as Failures
+from idp.models import Member
+from idp.services import IdpServices
+
+
+def reserve_try(ctx: IdpServices, email: str) -> None:
+    """Count one login try for ``email`` or refuse it (429). Commits."""
+    settings, now = ctx.settings, utcnow()
+    db.session.execute(insert_ignoring_conflict(Failures, email=email, failures=0,
+                                                window_started_at=now))
+    # A lock that has run out, or a window that has passed, starts the count afresh.
+    db.session.execute(update(Failures).where(
+        Failures.email == email,
+        or_(Failures.locked_until <= now,
+            and_(Failures.locked_until.is_(None),
+                 Failures.window_started_at < now - timedelta(seconds=settings.lockout_window))),
+    ).values(failures=0, window_started_at=now, locked_until=None))
+    counted = db.session.scalar(update(Failures).where(
+        Failures.email == email, Failures.failures < settings.lockout_threshold,
+        or_(Failures.locked_until.is_(None), Failures.locked_until <= now),
+    ).values(failures=Failures.failures + 1).returning(Failures.failures))
+    if counted is None:
+        locked_until = db.session.scalar(select(Failures.locked_until)
+                                         .where(Failures.email == email))
+        db.session.commit()
+        wait = _seconds_until(locked_until, now, settings.lockout_window)
+        raise TooManyRequests("Too many failed logins; try again later.", retry_after=wait,
+                              code="account_locked")
+    db.session.commit()
+
+
+def after_wrong_password(ctx: IdpServices, email: str, member: Member | None,
+                         client: ClientInfo) -> None:
+    """Lock the email once its counted tries reach the threshold; the one request that locks it
+    records the lockout and tells the member."""
+    if not _lock_if_exhausted(ctx, email) or member is None:
+        return
+    settings = ctx.settings
+    audit.record("lockout", client=client, member_id=member.id, actor=str(member.id))
+    ctx.notify(NotificationKind.ACCOUNT_LOCKED, to_email=member.email,
+               subscriber_id=str(member.id), ip=client.ip,
+               unlock_minutes=str(settings.lockout_duration // 60),
+               at=utcnow().isoformat(timespec="seconds"))
+
+
+def _lock_if_exhausted(ctx: IdpServices, email: str) -> bool:
+    settings, now = ctx.settings, utcnow()
+    locked = db.session.scalar(update(Failures).where(
+        Failures.email == email, Failures.failures >= settings.lockout_threshold,
+        or_(Failures.locked_until.is_(None), Failures.locked_until <= now),
+    ).values(locked_until=now + timedelta(seconds=settings.lockout_duration), failures=0,
+             window_started_at=now).returning(Failures.email))
+    return locked is not None
+
+
+def clear(email: str) -> None:
+    """The right password (or a completed recovery): the count starts again from nothing."""
+    db.session.execute(delete(Failures).where(Failures.email == email))
+
+
+def _seconds_until(locked_until: datetime | None, now: datetime, window: int) -> int:
+    # Not locked but the tries of this window are all in flight: try again after a while.
+    if locked_until is None or locked_until <= now:
+        return min(window, 60)
+    return int((locked_until - now).total_seconds()) + 1
