@@ -12,9 +12,13 @@ Every value can be overridden on the command line (``--workers 4 --bind 0.0.0.0:
 
 from __future__ import annotations
 
+import logging
 import os
 
+from common.logs import configure_logging
 from common.settings import load_settings
+
+configure_logging()  # the server's own records go through the same escaping, one per line
 
 bind = [os.environ.get("CARDCOOP_BIND", "127.0.0.1:8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -33,5 +37,5 @@ wsgi_max_body_size = load_settings().max_body_bytes + 64 * 1024
 # The app writes its own access line (common/logs.py: method, path, status, time, control
 # characters escaped, no query string): the server's would repeat it without the escaping.
 accesslog = None
-errorlog = "-"
+errorlog = logging.getLogger("hypercorn.error")  # propagates to the root handler above
 include_server_header = False

@@ -1,8 +1,10 @@
 """WSGI entry points ``idp``, ``portal`` and ``business``; each runs as its own process and origin.
 
-    gunicorn wsgi:idp        flask --app wsgi:idp run --port 8000
+    hypercorn --config python:hypercorn_config 'wsgi:create_idp()'   (production, make run)
+    flask --app wsgi:idp run --port 8000                             (development server)
 
-Each app is built on first access, so a process builds only the app it serves.
+Each app is built on first access, so a process builds only the app it serves. Hypercorn looks
+names up in the module's globals, where these lazy names are not: it calls the factory instead.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Load benchmark of idp's hottest auth endpoints: /auth/refresh-token and /auth/initiate-login.
 
-``make bench``: starts idp under gunicorn on a throw-away PostgreSQL database, registers members
+``make bench``: starts idp under Hypercorn (the production command) on a throw-away PostgreSQL database, registers members
 through the real HTTP flow, measures each scenario at each concurrency level, prints a Markdown
 table and writes JSON to bench/results/. The database, the server and Redis DB 12 are cleaned
 up at the end, also after an error or Ctrl-C.
@@ -36,11 +36,12 @@ import redis
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent  # the venv's bin: flask and gunicorn live next to python
+BIN = Path(sys.executable).parent  # the venv's bin: flask and hypercorn live next to python
 RESULTS = ROOT / "bench" / "results"
 REDIS_URL = "redis://127.0.0.1:6379/12"  # a DB of its own, so that flushing it harms nobody
 WARMUP = 3.0  # seconds per run not counted: connections open, caches and pools fill
-THREADS = 4
+# Hypercorn runs a WSGI app in the asyncio loop's default thread pool: min(32, cores + 4).
+THREADS = min(32, (os.cpu_count() or 1) + 4)
 TIMEOUT = aiohttp.ClientTimeout(total=10)  # a stuck request counts as an error, not a hang
 SCENARIOS = ("refresh-token", "initiate-login")
 # Gunicorn writes "[ERROR]", the app's logging "... ERROR cardcoop...: " (common/logs.py).
@@ -121,18 +122,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path
-                   ) -> subprocess.Popen[bytes]:
-    argv = [str(BIN / "gunicorn"), "wsgi:idp", "-w", str(workers), "-k", "gthread",
-            "--threads", str(THREADS), "-b", f"127.0.0.1:{port}"]
-    # A session of its own: Ctrl-C reaches only us, and we stop gunicorn in order.
-    with log.open("w") as out:  # gunicorn keeps its own copy of the descriptor
+def start_server(env: dict[str, str], port: int, workers: int, log: Path
+                 ) -> subprocess.Popen[bytes]:
+    """The production command (hypercorn_config.py), as the README gives it."""
+    argv = [str(BIN / "hypercorn"), "--config", "python:hypercorn_config", "--workers",
+            str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:create_idp()"]
+    # A session of its own: Ctrl-C reaches only us, and we stop the server in order.
+    with log.open("w") as out:  # the server keeps its own copy of the descriptor
         return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out,  # noqa: S603 (fixed argv from the venv, no shell)
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop_gunicorn(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()  # SIGTERM: gunicorn's graceful shutdown
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()  # SIGTERM: the server's graceful shutdown
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -160,7 +162,7 @@ async def wait_healthy(http: aiohttp.ClientSession, base: str, proc: subprocess.
     give_up = time.monotonic() + 60
     while time.monotonic() < give_up:
         if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited during start-up; see its log below")
+            raise RuntimeError("the server exited during start-up; see its log below")
         try:
             async with http.get(f"{base}/health", timeout=aiohttp.ClientTimeout(2)) as resp:
                 if resp.status == 200:
@@ -325,8 +327,8 @@ def main() -> int:
     name = f"cardcoop_bench_{os.getpid()}"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-bench-"))
-    log, proc, created = tmp / "gunicorn.log", None, False
-    env_line = (f"{os.cpu_count()} cores, gunicorn {args.workers} workers × {THREADS} threads "
+    log, proc, created = tmp / "server.log", None, False
+    env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {THREADS} threads "
                 f"(gthread), Python {platform.python_version()}, PostgreSQL {pg_version}, "
                 f"Redis {redis_version}")
     try:
@@ -336,7 +338,7 @@ def main() -> int:
         env = server_env(f"{args.database_url_base}/{name}", str(tmp / "instance"))
         flask_cli(env, "db", "upgrade")
         port = free_port()
-        proc = start_gunicorn(env, port, args.workers, log)
+        proc = start_server(env, port, args.workers, log)
         results = asyncio.run(benchmark(args, env, f"http://127.0.0.1:{port}", proc))
     except KeyboardInterrupt:
         print("\ninterrupted; cleaning up", file=sys.stderr)
@@ -345,12 +347,12 @@ def main() -> int:
             subprocess.TimeoutExpired) as exc:
         print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         if log.exists():
-            print("gunicorn log (tail):\n" + log.read_text(errors="replace")[-3000:],
+            print("server log (tail):\n" + log.read_text(errors="replace")[-3000:],
                   file=sys.stderr)
         return 1
     finally:
         if proc:
-            cleanup("stop gunicorn", lambda: stop_gunicorn(proc))
+            cleanup("stop the server", lambda: stop_server(proc))
         if created:
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             cleanup(f"drop database {name}", lambda: admin_sql(args.database_url_base, drop))
@@ -358,10 +360,10 @@ def main() -> int:
         errors = server_errors(log)
         if log.exists():  # kept for reading afterwards; bench/results/ is gitignored
             RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, RESULTS / f"{stamp}-gunicorn.log")
+            shutil.copy(log, RESULTS / f"{stamp}-server.log")
         shutil.rmtree(tmp, ignore_errors=True)
         print(f"\nServer log: {len(errors)} error/warning lines "
-              f"(bench/results/{stamp}-gunicorn.log)" + "".join(f"\n  {e}" for e in errors[:20]))
+              f"(bench/results/{stamp}-server.log)" + "".join(f"\n  {e}" for e in errors[:20]))
 
     print(f"\nEnvironment: {env_line}")
     print("Notes: rate limits OFF (CARDCOOP_RATELIMIT_ENABLED=false; all load comes from one IP);"

@@ -1,6 +1,6 @@
 """Load benchmark of sharing: a member's consent, the cooperative's ticket exchange and data fetch.
 
-``make bench-share``: starts idp under gunicorn on a throw-away PostgreSQL database with the
+``make bench-share``: starts idp under Hypercorn (the production command) on a throw-away PostgreSQL database with the
 sandbox ВОСХОД registry, registers the cooperative «voskhod» as an OAuth client (the CLI) and
 members with a card and an account there (the real HTTP flow), then measures
 
@@ -111,7 +111,7 @@ def parse_args() -> argparse.Namespace:
 @contextlib.contextmanager
 def idp_server(args: argparse.Namespace, tmp: Path, log: Path
                ) -> Iterator[tuple[dict[str, str], str, Coop, subprocess.Popen[bytes]]]:
-    """A database of its own, the cooperative's client, gunicorn; all undone on the way out."""
+    """A database of its own, the cooperative's client, the server; all undone on the way out."""
     base, name = args.database_url_base, f"cardcoop_share_bench_{os.getpid()}"
     with contextlib.ExitStack() as undo:  # callbacks run last-in first-out
         undo.callback(ab.cleanup, "flush Redis DB 12",
@@ -129,8 +129,8 @@ def idp_server(args: argparse.Namespace, tmp: Path, log: Path
         if found is None:
             raise RuntimeError(f"no client_secret in the CLI's answer:\n{printed}")
         port = ab.free_port()
-        proc = ab.start_gunicorn(env, port, args.workers, log)
-        undo.callback(ab.cleanup, "stop gunicorn", lambda: ab.stop_gunicorn(proc))
+        proc = ab.start_server(env, port, args.workers, log)
+        undo.callback(ab.cleanup, "stop the server", lambda: ab.stop_server(proc))
         yield env, f"http://127.0.0.1:{port}", Coop(COOP, found[1]), proc
 
 
@@ -368,7 +368,7 @@ async def benchmark(args: argparse.Namespace, env: dict[str, str], base: str, co
         for level in args.levels:
             print(f"  {scenario} × {level} clients ({ab.WARMUP:g} s warm-up + "
                   f"{args.duration:g} s)", flush=True)
-            # Idle connections are dropped before gunicorn's 2 s keep-alive closes them: a
+            # Idle connections are dropped before the server's 5 s keep-alive closes them: a
             # request sent on a connection the server is closing would fail as an error.
             connector = aiohttp.TCPConnector(limit=max(level, 32), keepalive_timeout=1.0)
             async with aiohttp.ClientSession(connector=connector) as http:
@@ -415,8 +415,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, ab.interrupt)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-share-bench-"))
-    log, kept = tmp / "gunicorn.log", ab.RESULTS / f"{stamp}-share-gunicorn.log"
-    env_line = (f"{os.cpu_count()} cores, gunicorn {args.workers} workers × {ab.THREADS} "
+    log, kept = tmp / "server.log", ab.RESULTS / f"{stamp}-share-server.log"
+    env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {ab.THREADS} "
                 f"threads (gthread), Python {platform.python_version()}, PostgreSQL "
                 f"{pg_version}, Redis {redis_version}")
     try:
@@ -428,7 +428,7 @@ def main() -> int:
     except (RuntimeError, psycopg.Error, aiohttp.ClientError, TimeoutError,
             subprocess.TimeoutExpired) as exc:
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        print(f"benchmark failed: {type(exc).__name__}: {exc}\ngunicorn log (tail):\n{tail}",
+        print(f"benchmark failed: {type(exc).__name__}: {exc}\nserver log (tail):\n{tail}",
               file=sys.stderr)
         return 1
     finally:

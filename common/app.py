@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from common.bodies import CompleteBodies
 from common.db import db
 from common.errors import register_error_handlers
 from common.logs import configure_logging, init_request_log
@@ -28,6 +29,7 @@ def create_base_app(name: str, settings: Settings | None, *, public_url_field: s
                           trusted_proxies=settings.trusted_proxies)
     init_request_log(app)
     init_health(app)
+    app.wsgi_app = CompleteBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     return app, settings
 
 

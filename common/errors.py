@@ -7,11 +7,14 @@ error body is ``{"error": <stable code>, "message": <human text>}``; no stack tr
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
+
+from common.logs import request_id
 
 log = logging.getLogger("cardcoop.errors")
 
@@ -127,10 +130,28 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        # The type and where, without the message: a message may quote user input.
-        log.error("unhandled %s\n%s", type(error).__name__,
-                  "".join(traceback.format_tb(error.__traceback__)))
+        log.error("unhandled %s: %s | %s %s (route %s) rid=%s | %s", type(error).__name__,
+                  redacted_message(error), request.method, request.path,
+                  request.url_rule.rule if request.url_rule else "-", request_id(),
+                  " < ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}"
+                             for f in reversed(traceback.extract_tb(error.__traceback__))))
         response = jsonify({"error": "server_error",
                             "message": "Something went wrong on our side."})
         response.status_code = 500
         return response
+
+
+# What may quote a secret or an address in an exception message is masked before it is logged.
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]{20,}")
+_EMAIL = re.compile(r"[^\s@'\"()<>]+@[^\s@'\"()<>]+")
+
+
+def redacted_message(error: BaseException) -> str:
+    """The first line of what the exception says, for an operator: a database error by its
+    driver's primary message (never the statement's parameters or PostgreSQL's DETAIL, which
+    quote the values), tokens and emails masked, cut short."""
+    orig = getattr(error, "orig", None)  # SQLAlchemy's DBAPIError wraps the driver's error
+    text = str(orig if isinstance(orig, BaseException) else error)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    first = _EMAIL.sub("<email>", _LONG_TOKEN.sub("<…>", first))
+    return first[:200]

@@ -7,19 +7,24 @@ process memory otherwise (the embedded default, one process per app).
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 
 from common.security import client_info
 from common.settings import Settings
 
+KEY_SECRET = "cardcoop.ratelimit_key_secret"  # noqa: S105 (the name of an extensions slot)
+
 
 def account_key() -> str:
     """The account a request is about: the email (or client_id) in the body, else the token or
     client credentials it carries.
-    Hashed so that the limiter's storage never holds an address or a token."""
+    Keyed-hashed so that neither the limiter's storage nor its log lines ("ratelimit ...
+    exceeded") hold an address or a token, nor a plain hash that a list of addresses would
+    turn back into one (issue #8)."""
     try:
         data = request.get_json(silent=True) if request.is_json else request.form
     except Exception:  # too large, too deep: the view answers that; the limit still applies
@@ -35,7 +40,17 @@ def account_key() -> str:
     if not subject:
         return "ip:" + client_info().ip
     # surrogatepass: a lone surrogate in the body must not crash the key (and the limit).
-    return "acct:" + hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    mac = hmac.new(_key_secret(), subject.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return "acct:" + mac.hexdigest()[:32]
+
+
+def _key_secret() -> bytes:
+    secret: bytes | None = current_app.extensions.get(KEY_SECRET)
+    if secret is None:
+        secret = hashlib.sha256(b"card.coop/v1/ratelimit-key|"
+                                + current_app.config["SECRET_KEY"].encode()).digest()
+        current_app.extensions[KEY_SECRET] = secret
+    return secret
 
 
 def ip_key() -> str:

@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 APPS = [("idp", 8000), ("portal", 8001), ("business", 8002)]
 COOP_SITE = "http://127.0.0.1:8003"
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def main() -> int:
@@ -25,11 +24,10 @@ def main() -> int:
     subprocess.run(  # noqa: S603 (fixed argv, no shell)
         [str(BIN / "flask"), "--app", "wsgi:idp", "clients", "demo", "--site-url", COOP_SITE,
          "--out", str(coop_config)], cwd=ROOT, env=env, check=True)
+    # The production command (hypercorn_config.py), one worker each on the embedded defaults.
     procs = [subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-        [str(BIN / "gunicorn"), f"wsgi:{name}", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "8", "--access-logfile", "-",
-         # The path without the query: it can carry tickets and ID token hints.
-         "--access-logformat", ACCESS_LOG_FORMAT], cwd=ROOT, env=env)
+        [str(BIN / "hypercorn"), "--config", "python:hypercorn_config", "--workers", "1",
+         "--bind", f"127.0.0.1:{port}", f"wsgi:create_{name}()"], cwd=ROOT, env=env)
         for name, port in APPS]
     procs.append(subprocess.Popen(  # noqa: S603
         [str(BIN / "flask"), "--app", "wsgi:idp", "worker"], cwd=ROOT, env=env))
