@@ -1,6 +1,6 @@
 """card.coop Python SDK.
 
-`cardcoop.crypto` implements the zero-knowledge protocol v1 (see shared/protocol/PROTOCOL.md);
+`cardcoop.crypto` implements the zero-knowledge protocol v1 (see protocol/PROTOCOL.md);
 the API client lives beside it (`cardcoop.client`), and the card operations on top of it
 (`cardcoop.card`).
 """

@@ -1,4 +1,4 @@
-"""card.coop protocol v1 for Python (shared/protocol/PROTOCOL.md): the public API.
+"""card.coop protocol v1 for Python (protocol/PROTOCOL.md): the public API.
 
 Everything a cooperative or a client needs is importable from here; the implementation lives in
 `cardcoop.protocol.*`, one small module per construction:

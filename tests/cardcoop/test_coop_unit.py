@@ -43,7 +43,7 @@ from cardcoop.protocol.errors import DecryptionFailed
 from cardcoop.protocol.k1 import K1PrivateKey, K1PublicKey
 from cardcoop.protocol.share import encrypt_share
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "protocol" / "vectors-v1.json"
+VECTORS_PATH = Path(__file__).resolve().parents[2] / "protocol" / "vectors-v1.json"
 V: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 SECRET = "s3cret-" + "c" * 40
 TICKET = "tkt-" + "t" * 40

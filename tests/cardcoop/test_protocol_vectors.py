@@ -1,4 +1,4 @@
-"""Every entry of shared/protocol/vectors-v1.json, reproduced byte for byte by the Python SDK."""
+"""Every entry of protocol/vectors-v1.json, reproduced byte for byte by the Python SDK."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from cardcoop.crypto import (
     wrap_card_key,
 )
 
-# The repository's parent holds shared/ (here /work/shared beside /work/main; likewise in CI).
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "protocol" / "vectors-v1.json"
+# The protocol and its vectors live in the repository (protocol/), so a bare clone tests itself.
+VECTORS_PATH = Path(__file__).resolve().parents[2] / "protocol" / "vectors-v1.json"
 V: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 KDF = V["kdf"]

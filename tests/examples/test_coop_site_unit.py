@@ -27,7 +27,7 @@ from cardcoop.protocol.share import encrypt_share
 from examples.coop_site import JOIN_SCOPE, SHARE_SCOPE, create_app, load_config
 from examples.coop_site.jose import decrypt_share_jwcrypto
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "protocol" / "vectors-v1.json"
+VECTORS_PATH = Path(__file__).resolve().parents[2] / "protocol" / "vectors-v1.json"
 SITE = Path(__file__).resolve().parents[2] / "examples" / "coop_site"
 SECRET = "coop-secret-" + "s" * 40
 REDIRECT_URI = "http://127.0.0.1:8003/callback"

@@ -1,5 +1,5 @@
 // card.coop protocol v1 in the browser: the public API of widget/src/crypto.
-// See /shared/protocol/PROTOCOL.md (normative) and vectors-v1.json (pinned by widget/test).
+// See protocol/PROTOCOL.md in the repository (normative) and vectors-v1.json (pinned by widget/test).
 export {
   b64uEncode,
   b64uDecode,

@@ -1,9 +1,8 @@
-// Loads the shared protocol vectors. The path is relative to this file so it works wherever the
-// repository is cloned, as long as shared/ sits beside it (/work/main + /work/shared locally,
-// the same layout in CI).
+// Loads the protocol vectors from the repository's protocol/ folder. The path is relative to
+// this file, so the tests run from any clone with nothing beside it.
 import { readFile } from 'node:fs/promises';
 
-export const VECTORS_URL = new URL('../../../../shared/protocol/vectors-v1.json', import.meta.url);
+export const VECTORS_URL = new URL('../../../protocol/vectors-v1.json', import.meta.url);
 
 /** @type {any} */
 export const vectors = JSON.parse(await readFile(VECTORS_URL, 'utf8'));
