@@ -3,7 +3,8 @@
 Everything a cooperative or a client needs is importable from here; the implementation lives in
 `cardcoop.protocol.*`, one small module per construction:
 
-- encoding (§1): `b64u_encode`, `b64u_decode`, `normalize_email`, `normalize_password`
+- encoding (§1): `b64u_encode`, `b64u_decode`, `normalize_email` (refuses with `InvalidEmail`),
+  `normalize_password`; `kdf_salt_email` (§2: which string salts PBKDF2)
 - key derivation (§2): `KdfParams`, `derive_keys` -> `DerivedKeys`, `decoy_server_salt`
 - envelopes (§3): `seal_envelope`, `open_envelope` and the per-slot helpers
 - recovery key (§3): `generate_recovery_key`, `format_recovery_key`, `parse_recovery_key`,
@@ -11,7 +12,8 @@ Everything a cooperative or a client needs is importable from here; the implemen
 - accounts (§5): `K1PrivateKey`, `K1PublicKey`, `jwk_thumbprint`, Antelope names
 - sharing (§6): `encrypt_share`, `decrypt_share`
 
-All failures raise `ProtocolError` or its subclasses `InvalidKey` and `DecryptionFailed`.
+All failures raise `ProtocolError` or its subclasses `InvalidKey`, `InvalidEmail` and
+`DecryptionFailed`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .protocol.accounts import (
     is_valid_antelope_name,
     new_coop_account,
 )
+from .protocol.email import kdf_salt_email
 from .protocol.encoding import b64u_decode, b64u_encode, normalize_email, normalize_password
 from .protocol.envelopes import (
     CTY_ACCOUNT,
@@ -40,7 +43,7 @@ from .protocol.envelopes import (
     unwrap_card_key,
     wrap_card_key,
 )
-from .protocol.errors import DecryptionFailed, InvalidKey, ProtocolError
+from .protocol.errors import DecryptionFailed, InvalidEmail, InvalidKey, ProtocolError
 from .protocol.jwk import jwk_thumbprint
 from .protocol.k1 import K1PrivateKey, K1PublicKey
 from .protocol.kdf import (
@@ -78,6 +81,7 @@ __all__ = [
     "CoopAccount",
     "DecryptionFailed",
     "DerivedKeys",
+    "InvalidEmail",
     "InvalidKey",
     "K1PrivateKey",
     "K1PublicKey",
@@ -103,6 +107,7 @@ __all__ = [
     "generate_server_salt",
     "is_valid_antelope_name",
     "jwk_thumbprint",
+    "kdf_salt_email",
     "new_coop_account",
     "normalize_email",
     "normalize_password",

@@ -8,6 +8,7 @@ import json
 import unicodedata
 from typing import Any
 
+from .email import normalize_email  # §1 email_norm; its own module, re-exported here
 from .errors import ProtocolError
 
 __all__ = [
@@ -78,11 +79,6 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProtocolError("JSON value is not an object")
     return value
-
-
-def normalize_email(email: str) -> str:
-    """`email_norm = email.strip().lower()` (PROTOCOL.md §1); it is the PBKDF2 salt."""
-    return email.strip().lower()
 
 
 def normalize_password(password: str) -> str:

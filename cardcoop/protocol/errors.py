@@ -15,6 +15,14 @@ class InvalidKey(ProtocolError):
     """A key (raw bytes, JWK, Antelope string, recovery key) is malformed or fails its checksum."""
 
 
+class InvalidEmail(ProtocolError):
+    """An email address the `email_norm` rule (PROTOCOL.md §1) refuses: no local part or domain,
+    a local part mixing scripts, or a domain that is not a valid IDNA name. The server answers
+    the same address with 400 ``invalid_email``."""
+
+    code = "invalid_email"
+
+
 class DecryptionFailed(ProtocolError):
     """A JWE could not be opened: wrong key, tampered data or header, or a blob from another slot.
 

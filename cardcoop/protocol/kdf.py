@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .email import kdf_salt_email
 from .encoding import b64u_decode, b64u_encode, normalize_email, normalize_password
 from .errors import ProtocolError
 
@@ -96,18 +97,22 @@ def derive_keys(
     email: str,
     server_salt_b64u: str,
     kdf: KdfParams | Mapping[str, object],
+    *,
+    kdf_email: str | None = None,
 ) -> DerivedKeys:
     """master_key, hash_key and enc_key of PROTOCOL.md §2.
 
     The PBKDF2 salt is the normalized email (so the expensive step needs nothing from the server);
     `serverSalt` only salts the cheap second step that produces the server-side credential.
+    `kdf_email` is the `kdfEmail` of initiate-login: an account registered under the v1.0 email
+    rule may keep a non-canonical salt; it is used only when it is a form of `email`.
     """
     params = kdf if isinstance(kdf, KdfParams) else KdfParams.from_dict(kdf)
     salt = _server_salt(server_salt_b64u)
     master_key = hashlib.pbkdf2_hmac(
         "sha256",
         normalize_password(password).encode("utf-8"),
-        normalize_email(email).encode("utf-8"),
+        kdf_salt_email(email, kdf_email).encode("utf-8"),
         params.iterations,
         dklen=32,
     )

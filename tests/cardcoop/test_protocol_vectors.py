@@ -12,10 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from cardcoop.crypto import (
     DecryptionFailed,
+    InvalidEmail,
     InvalidKey,
     K1PrivateKey,
     K1PublicKey,
     KdfParams,
+    ProtocolError,
     b64u_decode,
     b64u_encode,
     decoy_server_salt,
@@ -27,6 +29,7 @@ from cardcoop.crypto import (
     encrypt_personal_data,
     encrypt_share,
     jwk_thumbprint,
+    kdf_salt_email,
     normalize_email,
     open_envelope,
     open_share,
@@ -39,7 +42,9 @@ from cardcoop.crypto import (
 VECTORS_PATH = Path(__file__).resolve().parents[2] / "protocol" / "vectors-v1.json"
 V: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
+EMAIL_NORM = V["email_norm"]
 KDF = V["kdf"]
+KDF_EMAIL = V["kdf_email"]
 ENVELOPES = {entry["name"]: entry for entry in V["envelopes"]}
 K1 = V["k1"]
 SHARE = V["share"]
@@ -56,6 +61,27 @@ def _segment(obj: Any) -> str:
 
 def test_vector_file_is_v1() -> None:
     assert V["protocol"] == "card.coop/v1"
+
+
+# --- §1 email_norm -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vec", EMAIL_NORM, ids=[v["note"] for v in EMAIL_NORM])
+def test_email_norm(vec: dict[str, Any]) -> None:
+    if "error" in vec:
+        assert vec["error"] == "invalid_email"
+        with pytest.raises(InvalidEmail):
+            normalize_email(vec["input"])
+    else:
+        assert normalize_email(vec["input"]) == vec["output"]
+        assert normalize_email(vec["output"]) == vec["output"]  # a fixed point
+
+
+def test_email_norm_vectors_cover_the_twins() -> None:
+    outputs = [v["output"] for v in EMAIL_NORM if "output" in v]
+    assert outputs.count("ivan@почта.рф") >= 4  # Unicode, punycode, capitals, capital punycode
+    assert outputs.count("café@example.com") == 2  # NFD and NFC
+    assert sum("error" in v for v in EMAIL_NORM) >= 10
 
 
 # --- §2 key derivation -------------------------------------------------------------------------
@@ -85,6 +111,28 @@ def test_kdf_accepts_the_server_json() -> None:
         {"type": "pbkdf2-sha256", "iterations": vec["iterations"]},
     )
     assert from_json.hash_key_b64u == vec["hashKey"]
+
+
+def test_kdf_email_salts_pbkdf2_verbatim() -> None:
+    vec = KDF_EMAIL[0]
+    kdf = KdfParams(iterations=vec["iterations"])
+    assert kdf_salt_email(vec["email"], vec["kdfEmail"]) == vec["kdfEmail"]
+    keys = derive_keys(vec["password"], vec["email"], vec["serverSalt"], kdf,
+                       kdf_email=vec["kdfEmail"])
+    assert b64u_encode(keys.master_key) == vec["master_key"]
+    assert keys.hash_key_b64u == vec["hashKey"]
+    assert b64u_encode(keys.enc_key) == vec["enc_key"]
+    canonical = derive_keys(vec["password"], vec["email"], vec["serverSalt"], kdf)
+    assert canonical.hash_key_b64u != vec["hashKey"]  # the legacy salt really is another salt
+
+
+def test_kdf_email_of_another_address_is_refused() -> None:
+    vec = KDF_EMAIL[1]
+    assert vec["error"] == "kdf_email_mismatch"
+    with pytest.raises(ProtocolError):
+        kdf_salt_email(vec["email"], vec["kdfEmail"])
+    with pytest.raises(ProtocolError):
+        derive_keys("p", vec["email"], KDF[0]["serverSalt"], KdfParams(), kdf_email=vec["kdfEmail"])
 
 
 def test_decoy_salt() -> None:

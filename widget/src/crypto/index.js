@@ -12,10 +12,10 @@ export {
   serializeHeader,
   parseCompactJwe,
 } from './encoding.js';
+export { InvalidEmailError, emailScript, kdfSaltEmail, normalizeEmail } from './email.js';
 export {
   DEFAULT_ITERATIONS,
   MIN_ITERATIONS,
-  normalizeEmail,
   normalizePassword,
   checkKdfParams,
   defaultKdf,

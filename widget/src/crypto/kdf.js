@@ -2,6 +2,7 @@
 //   master_key = PBKDF2-HMAC-SHA256(password_norm, salt=email_norm, c=N, dkLen=32)   (RFC 8018 §5.2)
 //   hash_key   = PBKDF2-HMAC-SHA256(master_key, salt=serverSalt, c=1000, dkLen=32)
 //   enc_key    = HKDF-SHA256(ikm=master_key, salt=none, info="card.coop/v1/enc", L=32) (RFC 5869)
+import { kdfSaltEmail, normalizeEmail } from './email.js';
 import { b64uDecode, b64uEncode, utf8Encode } from './encoding.js';
 
 const subtle = globalThis.crypto.subtle;
@@ -12,21 +13,6 @@ export const MIN_ITERATIONS = 100000;
 const HASH_KEY_ITERATIONS = 1000;
 const SERVER_SALT_BYTES = 16;
 const ENC_INFO = 'card.coop/v1/enc';
-
-// Python's str.strip() whitespace (str.isspace), which is what the server and the SDK apply.
-// JS String#trim differs at the edges (it strips U+FEFF, keeps U+001C..U+001F and U+0085), so
-// the set is spelled out to give both implementations the same email_norm.
-const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const PY_STRIP_RE = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
-
-/**
- * `email_norm = email.strip().lower()` (PROTOCOL.md §1).
- * @param {string} email
- * @returns {string}
- */
-export function normalizeEmail(email) {
-  return email.replace(PY_STRIP_RE, '').toLowerCase();
-}
 
 /**
  * `password_norm = NFKC(password)` (PROTOCOL.md §1), so that the same password typed on
@@ -111,14 +97,22 @@ function decodeServerSalt(serverSaltB64u) {
 }
 
 /**
+ * @typedef {{kdfEmail?: string | null}} DeriveOptions `kdfEmail`: what initiate-login returned
+ *   as the account's PBKDF2 salt (an account registered under the v1.0 email rule may have kept
+ *   a non-canonical form); it is used only when it is a form of `email`.
+ */
+
+/**
  * @param {string} password
  * @param {string} email
  * @param {KdfParams} kdf
+ * @param {DeriveOptions} options
  * @returns {Promise<Uint8Array>}
  */
-async function masterKeyBytes(password, email, kdf) {
+async function masterKeyBytes(password, email, kdf, { kdfEmail } = {}) {
   const iterations = checkKdfParams(kdf);
-  return pbkdf2(utf8Encode(normalizePassword(password)), utf8Encode(normalizeEmail(email)), iterations);
+  const salt = utf8Encode(kdfSaltEmail(email, kdfEmail));
+  return pbkdf2(utf8Encode(normalizePassword(password)), salt, iterations);
 }
 
 /**
@@ -128,11 +122,12 @@ async function masterKeyBytes(password, email, kdf) {
  * @param {string} email
  * @param {string} serverSaltB64u
  * @param {KdfParams} [kdf]
+ * @param {DeriveOptions} [options]
  * @returns {Promise<{masterKey: Uint8Array, hashKey: Uint8Array, hashKeyB64u: string, encKey: Uint8Array}>}
  */
-export async function deriveKeysRaw(password, email, serverSaltB64u, kdf = defaultKdf()) {
+export async function deriveKeysRaw(password, email, serverSaltB64u, kdf = defaultKdf(), options = {}) {
   const salt = decodeServerSalt(serverSaltB64u);
-  const masterKey = await masterKeyBytes(password, email, kdf);
+  const masterKey = await masterKeyBytes(password, email, kdf, options);
   const hashKey = await pbkdf2(masterKey, salt, HASH_KEY_ITERATIONS);
   const encKey = await hkdf32(masterKey, ENC_INFO);
   return { masterKey, hashKey, hashKeyB64u: b64uEncode(hashKey), encKey };
@@ -147,11 +142,12 @@ export async function deriveKeysRaw(password, email, serverSaltB64u, kdf = defau
  * @param {string} email
  * @param {string} serverSaltB64u
  * @param {KdfParams} [kdf]
+ * @param {DeriveOptions} [options]
  * @returns {Promise<{masterKey: CryptoKey, hashKeyB64u: string, encKey: CryptoKey}>}
  */
-export async function deriveKeys(password, email, serverSaltB64u, kdf = defaultKdf()) {
+export async function deriveKeys(password, email, serverSaltB64u, kdf = defaultKdf(), options = {}) {
   const salt = decodeServerSalt(serverSaltB64u);
-  const raw = await masterKeyBytes(password, email, kdf);
+  const raw = await masterKeyBytes(password, email, kdf, options);
   try {
     const hashKey = await pbkdf2(raw, salt, HASH_KEY_ITERATIONS);
     const hashKeyB64u = b64uEncode(hashKey);
