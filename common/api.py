@@ -9,14 +9,15 @@ view (and the service it calls) only ever sees valid input. The same declaration
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, jsonify, request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from common.errors import ApiError, InvalidRequest
+from common.inputs import int32_problem
 
 AUTHENTICATORS = "cardcoop.authenticators"
 
@@ -27,10 +28,31 @@ def register_authenticator(app: Flask, scheme: str, authenticate: Callable[[], o
 
 
 class Schema(BaseModel):
-    """Request/response bodies: strict types, unknown fields refused, aliases on the wire."""
+    """Request/response bodies: strict types, unknown fields refused, aliases on the wire, and
+    every integer within the 32-bit columns it may end in (a larger one is a 400, never a
+    database error: issue #8)."""
 
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True,
                               str_strip_whitespace=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _integers_fit_the_columns(cls, value: Any) -> Any:
+        for number in _integers(value):
+            if problem := int32_problem(number):
+                raise ValueError(problem)
+        return value
+
+
+def _integers(value: Any) -> Iterator[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _integers(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _integers(item)
 
 
 class FieldProblem(Schema):

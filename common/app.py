@@ -11,6 +11,7 @@ from sqlalchemy import text
 from common.bodies import CompleteBodies
 from common.db import db
 from common.errors import register_error_handlers
+from common.inputs import init_input_checks
 from common.logs import configure_logging, init_request_log
 from common.security import init_security_headers
 from common.settings import Settings, load_settings
@@ -28,6 +29,7 @@ def create_base_app(name: str, settings: Settings | None, *, public_url_field: s
     init_security_headers(app, https=app.config["PUBLIC_URL"].startswith("https://"),
                           trusted_proxies=settings.trusted_proxies)
     init_request_log(app)
+    init_input_checks(app)
     init_health(app)
     app.wsgi_app = CompleteBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     return app, settings

@@ -105,28 +105,30 @@ def error_response(error: ApiError) -> Response:
     return response
 
 
+def http_error_response(error: HTTPException) -> Response:
+    code = {
+        404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+        415: "unsupported_media_type", 429: "too_many_requests",
+    }.get(error.code or 500, "http_error")
+    response = jsonify({"error": code, "message": error.description or error.name})
+    response.status_code = error.code or 500
+    # Keep what the exception says besides its HTML body, e.g. Allow on a 405 (RFC 9110).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    if error.code == 429:
+        retry = getattr(error, "retry_after", None)
+        if retry:
+            response.headers["Retry-After"] = str(int(retry))
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
         return error_response(error)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Response:
-        code = {
-            404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-            415: "unsupported_media_type", 429: "too_many_requests",
-        }.get(error.code or 500, "http_error")
-        response = jsonify({"error": code, "message": error.description or error.name})
-        response.status_code = error.code or 500
-        # Keep what the exception says besides its HTML body, e.g. Allow on a 405 (RFC 9110).
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        if error.code == 429:
-            retry = getattr(error, "retry_after", None)
-            if retry:
-                response.headers["Retry-After"] = str(int(retry))
-        return response
+    app.register_error_handler(HTTPException, http_error_response)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

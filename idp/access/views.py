@@ -28,6 +28,7 @@ from idp.access.schemas import (
 from idp.auth.bearer import current_session
 from idp.card.schemas import SCHEMA_ID
 from idp.models import AuthSession, Member
+from idp.oauth.errors import speak_the_protocol
 from idp.oauth.models import Grant
 from idp.oauth.server import (
     CLAIMS_BY_SCOPE,
@@ -68,6 +69,7 @@ def token_response(params: dict[str, str] | None = None) -> Response:
 
 def make_blueprint() -> Blueprint:
     bp = Blueprint("access", __name__, url_prefix="/access")
+    speak_the_protocol(bp)  # for /access/exchange-ticket, the token endpoint by another name
 
     @bp.post("/prepare-share-data")
     @endpoint(summary="Validate an authorization request and show what consenting means",

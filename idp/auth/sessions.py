@@ -84,7 +84,14 @@ def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
 
 
 def _revoke_for_reuse(ctx: IdpServices, session: AuthSession, client: ClientInfo) -> None:
-    session.revoked_at, session.revoke_reason = utcnow(), "refresh_reuse"
+    # Compare-and-set: of parallel replays only the first closes the session and tells the
+    # member; the others find it closed (one email, not one per replay).
+    closed = db.session.scalar(update(AuthSession).where(
+        AuthSession.id == session.id, AuthSession.revoked_at.is_(None),
+    ).values(revoked_at=utcnow(), revoke_reason="refresh_reuse").returning(AuthSession.id))
+    if closed is None:
+        db.session.commit()
+        return
     member = session.member
     audit.record("refresh_reuse", client=client, member_id=member.id, actor=str(member.id),
                  session_id=str(session.id))

@@ -14,6 +14,7 @@ supplies the storage hooks and two card.coop specifics:
 
 from __future__ import annotations
 
+import binascii
 import secrets
 import time
 import uuid
@@ -22,7 +23,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -36,11 +37,13 @@ from flask import request as flask_request
 from joserfc.jwk import KeySet
 from sqlalchemy import CursorResult, exists, select, update
 
+from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.db import db, utcnow
 from common.errors import Unauthorized
 from idp.auth.sessions import token_hash
 from idp.models import AuthSession
 from idp.oauth.models import TOKEN_AUTH_METHODS, AuthorizationCode, Grant, OAuthClient, OAuthToken
+from idp.oauth.params import MalformedParameter, check_oauth_params, malformed
 from idp.services import services
 from idp.tokens import ID_TOKEN_ALGS, Key
 
@@ -80,9 +83,44 @@ class ParamsRequest(OAuth2Request):
 
 class CardAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
-        if isinstance(request, OAuth2Request):
-            return request
-        return cast(OAuth2Request, super().create_oauth2_request(request))
+        """Every request Authlib handles (query, form or the JSON of /access/*) passes here:
+        its parameters' syntax is checked before any of them is used."""
+        if not isinstance(request, OAuth2Request):
+            request = cast(OAuth2Request, super().create_oauth2_request(request))
+        check_oauth_params(request.payload.data)
+        return request
+
+    def authenticate_client(self, request: OAuth2Request, methods: list[str],
+                            endpoint: str = "token") -> OAuthClient:
+        """Basic credentials that are base64 but not UTF-8 made Authlib's decoder raise (a 500):
+        they are no credentials, so the client is not authenticated (401 invalid_client)."""
+        try:
+            client: OAuthClient = super().authenticate_client(request, methods, endpoint)
+        except (UnicodeDecodeError, binascii.Error):
+            raise InvalidClientError(status_code=401) from None
+        return client
+
+    def get_consent_grant(self, request: Any = None, end_user: Any = None) -> Any:
+        """A malformed parameter in an authorization request from a known client with its
+        registered redirect URI goes back there as invalid_request (RFC 6749 §4.1.2.1), like
+        any other error of the request; otherwise it is shown to the member, never followed."""
+        try:
+            return super().get_consent_grant(request, end_user)
+        except MalformedParameter as error:
+            params = (request.payload.data if isinstance(request, OAuth2Request)
+                      else flask_request.values)
+            raise InvalidRequestError(
+                error.message, redirect_uri=self._registered_redirect(params),
+                state=None if malformed(params, "state") else params.get("state")) from None
+
+    def _registered_redirect(self, params: Any) -> str | None:
+        if malformed(params, "client_id") or malformed(params, "redirect_uri"):
+            return None
+        client = self.query_client(params.get("client_id", ""))
+        redirect_uri = params.get("redirect_uri")
+        if client is None or not redirect_uri or not client.check_redirect_uri(redirect_uri):
+            return None
+        return str(redirect_uri)
 
 
 @dataclass(frozen=True)
@@ -252,7 +290,8 @@ def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
 
 
 def _query_client(client_id: str) -> OAuthClient | None:
-    if not isinstance(client_id, str) or len(client_id) > 13:
+    # A client id is a cooperative's account name: anything else names no client.
+    if not isinstance(client_id, str) or not is_valid_antelope_name(client_id):
         return None
     return db.session.get(OAuthClient, client_id)
 

@@ -15,6 +15,7 @@ from common.errors import Forbidden
 from common.security import CSP
 from idp.access.service import oauth_error, with_response_params
 from idp.access.views import oauth_server, token_response
+from idp.oauth.errors import error_page, speak_the_protocol
 from idp.oauth.server import SCOPES, claims_for_scope, current_coop_token
 from idp.services import services
 from idp.tokens import ID_TOKEN_ALGS
@@ -80,12 +81,6 @@ def metadata() -> ProviderMetadata:
         request_parameter_supported=False, request_uri_parameter_supported=False)
 
 
-def error_page(message: str) -> Response:
-    response = Response(render_template("idp/oauth_error.html", message=message), status=400)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def authorize() -> ResponseReturnValue:
     """Validate the request, then serve the member's page, which logs in, asks for consent and
     encrypts the share in the browser. Errors that cannot be trusted to the redirect URI
@@ -125,6 +120,7 @@ def userinfo() -> ResponseReturnValue:
 
 def make_blueprint() -> Blueprint:
     bp = Blueprint("oauth", __name__)
+    speak_the_protocol(bp)
 
     documented_authorize = endpoint(
         summary="Authorization endpoint (authorization code + PKCE S256)", tags=("oauth",),

@@ -233,3 +233,25 @@ def test_workers_starting_together_make_one_signing_key_per_algorithm(
         assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 2
         services().tokens.verifying_keys()  # the test's own process sees the same two
     assert kids == {tuple(sorted(k["kid"] for k in responses[0].json()["keys"]))}
+
+
+def test_a_refresh_token_rotates_once_and_a_parallel_replay_closes_the_session_once(
+        race: Race) -> None:
+    member = register(race.app, race.app.test_client())
+    token = member.tokens["refreshToken"]
+    responses = race.burst([race.post("/auth/refresh-token", {"refreshToken": token})
+                            for _ in range(12)])
+    race.assert_no_server_errors(responses)
+    counts = statuses(responses)
+    assert counts[(200, "")] == 1, counts
+    assert set(counts) <= {(200, ""), (401, "token_reused"), (401, "invalid_token")}
+    with race.app.app_context():
+        warnings = db.session.scalar(select(func.count()).select_from(Outbox).where(
+            Outbox.kind == "suspicious_activity", Outbox.to_email == member.email))
+    # Replays arrived after the rotation: the session is closed, and the member told once.
+    if counts[(401, "token_reused")]:
+        assert warnings == 1
+        renewed = [r for r in responses if r.status_code == 200][0].json()["refreshToken"]
+        again = requests.post(race.server.url + "/auth/refresh-token", timeout=30,
+                              json={"refreshToken": renewed})
+        assert again.status_code == 401
