@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, TypeDecorator, event
+from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, TypeDecorator, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
@@ -60,6 +60,17 @@ def _sqlite_begin(connection: Any) -> None:
     if connection.dialect.name == "sqlite":
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def compare_and_set(model: type[Any], *conditions: Any, **values: Any) -> bool:
+    """``UPDATE model SET values WHERE conditions RETURNING``: True when this request changed the
+    row. The one way a counter is taken or a one-time value spent under parallel requests:
+    PostgreSQL re-checks the conditions on the row another transaction just committed, SQLite
+    runs one writer at a time, so exactly as many requests succeed as the conditions allow."""
+    key = model.__mapper__.primary_key[0]
+    changed = db.session.execute(update(model).where(*conditions).values(**values)
+                                 .returning(key)).first()
+    return changed is not None
 
 
 def insert_ignoring_conflict(model: type[Any], **values: Any) -> Any:

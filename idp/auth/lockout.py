@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
 
-from common.db import db, insert_ignoring_conflict, utcnow
+from common.db import compare_and_set, db, insert_ignoring_conflict, utcnow
 from common.errors import TooManyRequests
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -36,11 +36,10 @@ def reserve_try(ctx: IdpServices, email: str) -> None:
             and_(Failures.locked_until.is_(None),
                  Failures.window_started_at < now - timedelta(seconds=settings.lockout_window))),
     ).values(failures=0, window_started_at=now, locked_until=None))
-    counted = db.session.scalar(update(Failures).where(
-        Failures.email == email, Failures.failures < settings.lockout_threshold,
-        or_(Failures.locked_until.is_(None), Failures.locked_until <= now),
-    ).values(failures=Failures.failures + 1).returning(Failures.failures))
-    if counted is None:
+    if not compare_and_set(Failures, Failures.email == email,
+                           Failures.failures < settings.lockout_threshold,
+                           or_(Failures.locked_until.is_(None), Failures.locked_until <= now),
+                           failures=Failures.failures + 1):
         locked_until = db.session.scalar(select(Failures.locked_until)
                                          .where(Failures.email == email))
         db.session.commit()
@@ -66,12 +65,11 @@ def after_wrong_password(ctx: IdpServices, email: str, member: Member | None,
 
 def _lock_if_exhausted(ctx: IdpServices, email: str) -> bool:
     settings, now = ctx.settings, utcnow()
-    locked = db.session.scalar(update(Failures).where(
-        Failures.email == email, Failures.failures >= settings.lockout_threshold,
+    return compare_and_set(
+        Failures, Failures.email == email, Failures.failures >= settings.lockout_threshold,
         or_(Failures.locked_until.is_(None), Failures.locked_until <= now),
-    ).values(locked_until=now + timedelta(seconds=settings.lockout_duration), failures=0,
-             window_started_at=now).returning(Failures.email))
-    return locked is not None
+        locked_until=now + timedelta(seconds=settings.lockout_duration), failures=0,
+        window_started_at=now)
 
 
 def clear(email: str) -> None:

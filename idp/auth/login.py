@@ -14,9 +14,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from common.db import db, utcnow
+from common.db import compare_and_set, db, utcnow
 from common.errors import InvalidRequest, Unauthorized
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -86,11 +86,9 @@ def _spend_attempt(email: str, attempt_id: uuid.UUID) -> None:
     """One initiate-login, one try: a replayed uuid is refused before any password check.
     Compare-and-set, so of parallel requests with one uuid exactly one goes on."""
     now = utcnow()
-    spent = db.session.scalar(update(LoginAttempt).where(
-        LoginAttempt.id == attempt_id, LoginAttempt.email == email,
-        LoginAttempt.used_at.is_(None), LoginAttempt.expires_at >= now,
-    ).values(used_at=now).returning(LoginAttempt.id))
-    if spent is not None:
+    if compare_and_set(LoginAttempt, LoginAttempt.id == attempt_id, LoginAttempt.email == email,
+                       LoginAttempt.used_at.is_(None), LoginAttempt.expires_at >= now,
+                       used_at=now):
         return
     known = db.session.scalar(select(LoginAttempt.id).where(LoginAttempt.id == attempt_id,
                                                             LoginAttempt.email == email))

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from common.db import db, utcnow
+from common.db import compare_and_set, db, utcnow
 from common.errors import Conflict, Gone, InvalidRequest
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -89,12 +89,12 @@ def verify(ctx: IdpServices, email: str, attempt_id: uuid.UUID, code: str, recov
     recovery_auth_key = parse_hash_key(recovery_auth, "recovery_auth")
     # Counted before judging, by compare-and-set: of parallel tries no more than
     # code_max_attempts are ever judged (issue #8). Committed before the Argon2 check.
-    counted = db.session.scalar(update(RecoveryAttempt).where(
-        RecoveryAttempt.id == attempt.id, RecoveryAttempt.completed_at.is_(None),
+    counted = compare_and_set(
+        RecoveryAttempt, RecoveryAttempt.id == attempt.id, RecoveryAttempt.completed_at.is_(None),
         RecoveryAttempt.failed_attempts < ctx.settings.code_max_attempts,
-    ).values(failed_attempts=RecoveryAttempt.failed_attempts + 1).returning(RecoveryAttempt.id))
+        failed_attempts=RecoveryAttempt.failed_attempts + 1)
     db.session.commit()
-    if counted is None:
+    if not counted:
         raise Gone("Too many wrong tries; start the recovery again.", code="too_many_attempts")
     member = db.session.get(Member, attempt.member_id) if attempt.member_id else None
     # Both checks always run (the Argon2id one against a dummy when there is nothing to check),
@@ -123,10 +123,8 @@ def complete(ctx: IdpServices, email: str, attempt_id: uuid.UUID, new_hash_key: 
     if attempt.verified_at + COMPLETE_WITHIN < utcnow():
         raise Gone("This recovery has expired; start again.", code="recovery_expired")
     # Of parallel completions exactly one goes on (compare-and-set).
-    won = db.session.scalar(update(RecoveryAttempt).where(
-        RecoveryAttempt.id == attempt.id, RecoveryAttempt.completed_at.is_(None),
-    ).values(completed_at=utcnow()).returning(RecoveryAttempt.id))
-    if won is None:
+    if not compare_and_set(RecoveryAttempt, RecoveryAttempt.id == attempt.id,
+                           RecoveryAttempt.completed_at.is_(None), completed_at=utcnow()):
         db.session.rollback()
         raise Conflict("This recovery is already complete.", code="already_completed")
     member = db.session.get(Member, attempt.member_id)

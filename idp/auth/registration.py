@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from common.db import db, utcnow
+from common.db import compare_and_set, db, utcnow
 from common.errors import Conflict, Forbidden, Gone, InvalidRequest, TooManyRequests
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -126,12 +126,12 @@ def verify_email(ctx: IdpServices, email: str, code: str, registration_id: uuid.
 
 
 def _count_try(ctx: IdpServices, registration_id: uuid.UUID) -> bool:
-    counted = db.session.scalar(update(Registration).where(
-        Registration.id == registration_id, Registration.verified_at.is_(None),
+    counted = compare_and_set(
+        Registration, Registration.id == registration_id, Registration.verified_at.is_(None),
         Registration.failed_attempts < ctx.settings.code_max_attempts,
-    ).values(failed_attempts=Registration.failed_attempts + 1).returning(Registration.id))
+        failed_attempts=Registration.failed_attempts + 1)
     db.session.commit()
-    return counted is not None
+    return counted
 
 
 def resend_code(ctx: IdpServices, email: str, registration_id: uuid.UUID) -> int:
@@ -143,13 +143,13 @@ def resend_code(ctx: IdpServices, email: str, registration_id: uuid.UUID) -> int
     now = utcnow()
     # One compare-and-set takes both the send budget and the interval: of parallel resends at
     # most one sends (issue #8).
-    taken = db.session.scalar(update(Registration).where(
-        Registration.id == registration.id, Registration.verified_at.is_(None),
+    taken = compare_and_set(
+        Registration, Registration.id == registration.id, Registration.verified_at.is_(None),
         Registration.sends < ctx.settings.code_max_sends,
         or_(Registration.last_sent_at.is_(None),
             Registration.last_sent_at <= now - timedelta(seconds=interval)),
-    ).values(sends=Registration.sends + 1, last_sent_at=now).returning(Registration.id))
-    if taken is None:
+        sends=Registration.sends + 1, last_sent_at=now)
+    if not taken:
         db.session.rollback()
         registration = _load(email, registration_id)
         if registration.sends >= ctx.settings.code_max_sends:
@@ -175,10 +175,8 @@ def complete(ctx: IdpServices, email: str, hash_key_b64u: str, registration_id: 
     if registration.verified_at + COMPLETE_WITHIN < utcnow():
         raise Gone("This registration has expired; start again.", code="registration_expired")
     # Of parallel completions of one registration exactly one goes on (compare-and-set).
-    won = db.session.scalar(update(Registration).where(
-        Registration.id == registration.id, Registration.completed_at.is_(None),
-    ).values(completed_at=utcnow()).returning(Registration.id))
-    if won is None:
+    if not compare_and_set(Registration, Registration.id == registration.id,
+                           Registration.completed_at.is_(None), completed_at=utcnow()):
         db.session.rollback()
         raise Conflict("This registration is already complete.", code="already_completed")
     member = Member(id=uuid.uuid4(), email=email, server_salt=registration.server_salt,

@@ -13,11 +13,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
-from common.db import db, utcnow
+from common.db import compare_and_set, db, utcnow
 from common.errors import NotFound, Unauthorized
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -70,10 +69,8 @@ def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
         raise invalid
     now = utcnow()
     # Rotate with a compare-and-set so that two concurrent uses cannot both succeed.
-    rotated = cast(CursorResult[Any], db.session.execute(
-        update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
-        .values(rotated_at=now))).rowcount
-    if rotated != 1:
+    if not compare_and_set(RefreshToken, RefreshToken.id == row.id,
+                           RefreshToken.rotated_at.is_(None), rotated_at=now):
         _revoke_for_reuse(ctx, session, client)
         raise Unauthorized("This refresh token was already used; the session has been closed.",
                            code="token_reused")
@@ -86,10 +83,9 @@ def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
 def _revoke_for_reuse(ctx: IdpServices, session: AuthSession, client: ClientInfo) -> None:
     # Compare-and-set: of parallel replays only the first closes the session and tells the
     # member; the others find it closed (one email, not one per replay).
-    closed = db.session.scalar(update(AuthSession).where(
-        AuthSession.id == session.id, AuthSession.revoked_at.is_(None),
-    ).values(revoked_at=utcnow(), revoke_reason="refresh_reuse").returning(AuthSession.id))
-    if closed is None:
+    if not compare_and_set(AuthSession, AuthSession.id == session.id,
+                           AuthSession.revoked_at.is_(None), revoked_at=utcnow(),
+                           revoke_reason="refresh_reuse"):
         db.session.commit()
         return
     member = session.member
