@@ -1,4 +1,4 @@
-"""The production server's settings: ``hypercorn --config python:hypercorn_config wsgi:idp``.
+"""The production server's settings: ``hypercorn --config file:hypercorn_config.py wsgi:idp``.
 
 Why Hypercorn and not gunicorn's sync/gthread workers (issue #8): a client that sends its body
 slowly held a worker thread until gunicorn's timeout killed it, so a handful of such clients

@@ -1,6 +1,6 @@
 """WSGI entry points ``idp``, ``portal`` and ``business``; each runs as its own process and origin.
 
-    hypercorn --config python:hypercorn_config 'wsgi:create_idp()'   (production, make run)
+    hypercorn --config file:hypercorn_config.py 'wsgi:create_idp()'   (production, make run)
     flask --app wsgi:idp run --port 8000                             (development server)
 
 Each app is built on first access, so a process builds only the app it serves. Hypercorn looks

@@ -1,6 +1,7 @@
 """Load benchmark of idp's hottest auth endpoints: /auth/refresh-token and /auth/initiate-login.
 
-``make bench``: starts idp under Hypercorn (the production command) on a throw-away PostgreSQL database, registers members
+``make bench``: starts idp with the production command (Hypercorn) on a throw-away PostgreSQL
+database, registers members
 through the real HTTP flow, measures each scenario at each concurrency level, prints a Markdown
 table and writes JSON to bench/results/. The database, the server and Redis DB 12 are cleaned
 up at the end, also after an error or Ctrl-C.
@@ -125,7 +126,7 @@ def free_port() -> int:
 def start_server(env: dict[str, str], port: int, workers: int, log: Path
                  ) -> subprocess.Popen[bytes]:
     """The production command (hypercorn_config.py), as the README gives it."""
-    argv = [str(BIN / "hypercorn"), "--config", "python:hypercorn_config", "--workers",
+    argv = [str(BIN / "hypercorn"), "--config", "file:hypercorn_config.py", "--workers",
             str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:create_idp()"]
     # A session of its own: Ctrl-C reaches only us, and we stop the server in order.
     with log.open("w") as out:  # the server keeps its own copy of the descriptor

@@ -1,6 +1,7 @@
 """Load benchmark of sharing: a member's consent, the cooperative's ticket exchange and data fetch.
 
-``make bench-share``: starts idp under Hypercorn (the production command) on a throw-away PostgreSQL database with the
+``make bench-share``: starts idp with the production command (Hypercorn) on a throw-away
+PostgreSQL database with the
 sandbox ВОСХОД registry, registers the cooperative «voskhod» as an OAuth client (the CLI) and
 members with a card and an account there (the real HTTP flow), then measures
 

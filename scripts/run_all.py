@@ -26,7 +26,7 @@ def main() -> int:
          "--out", str(coop_config)], cwd=ROOT, env=env, check=True)
     # The production command (hypercorn_config.py), one worker each on the embedded defaults.
     procs = [subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-        [str(BIN / "hypercorn"), "--config", "python:hypercorn_config", "--workers", "1",
+        [str(BIN / "hypercorn"), "--config", "file:hypercorn_config.py", "--workers", "1",
          "--bind", f"127.0.0.1:{port}", f"wsgi:create_{name}()"], cwd=ROOT, env=env)
         for name, port in APPS]
     procs.append(subprocess.Popen(  # noqa: S603

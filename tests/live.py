@@ -74,10 +74,11 @@ def production_server(settings: dict[str, Any], log_dir: Path, *, workers: int =
     workers, slow clients). The schema must already be migrated."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARDCOOP_")}
-    env |= settings_env(settings) | {"PYTHONPATH": str(REPO)}
+    env |= settings_env(settings)  # and no PYTHONPATH: the installed venv, as in production
     log_path = log_dir / f"{app}-{port}.log"
-    argv = [str(Path(sys.executable).parent / "hypercorn"), "--config", "python:hypercorn_config",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), f"wsgi:create_{app}()"]
+    argv = [str(Path(sys.executable).parent / "hypercorn"), "--config",
+            "file:hypercorn_config.py", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            f"wsgi:create_{app}()"]
     with log_path.open("w") as out:
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out,  # noqa: S603
                                 stderr=subprocess.STDOUT, start_new_session=True)

@@ -29,15 +29,19 @@ RFC_CODES = frozenset({
     "server_error", "temporarily_unavailable", "invalid_token", "insufficient_scope"})
 BY_STATUS = {401: "invalid_client", 429: "too_many_requests", 503: "temporarily_unavailable"}
 
-INVALID_LINK = ("Ссылка для входа неверна. / This sign-in link is not valid.")
+INVALID_LINK = "Ссылка для входа неверна. / This sign-in link is not valid."
 PAGE_MESSAGES = {
     413: "Ссылка для входа слишком длинная. / This sign-in link is too long.",
     429: "Слишком много попыток: подождите минуту. / Too many attempts: wait a minute.",
 }
 
 
-def error_page(message: str, status: int = 400) -> Response:
-    response = Response(render_template("idp/oauth_error.html", message=message), status=status)
+def error_page(detail: str | None = None, status: int = 400, message: str = INVALID_LINK
+               ) -> Response:
+    """The member reads ``message``; ``detail`` (the protocol's reason) is folded away for the
+    cooperative's developers."""
+    response = Response(render_template("idp/oauth_error.html", message=message, detail=detail),
+                        status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -46,8 +50,8 @@ def protocol_error(error: ApiError | HTTPException) -> Response:
     response = (error_response(error) if isinstance(error, ApiError)
                 else http_error_response(error))
     if request.endpoint in PAGE_ENDPOINTS:
-        page = error_page(PAGE_MESSAGES.get(response.status_code, INVALID_LINK),
-                          response.status_code)
+        page = error_page(response.get_json()["message"], response.status_code,
+                          PAGE_MESSAGES.get(response.status_code, INVALID_LINK))
         if "Retry-After" in response.headers:
             page.headers["Retry-After"] = response.headers["Retry-After"]
         return page

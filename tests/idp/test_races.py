@@ -251,7 +251,7 @@ def test_a_refresh_token_rotates_once_and_a_parallel_replay_closes_the_session_o
     # Replays arrived after the rotation: the session is closed, and the member told once.
     if counts[(401, "token_reused")]:
         assert warnings == 1
-        renewed = [r for r in responses if r.status_code == 200][0].json()["refreshToken"]
+        renewed = next(r for r in responses if r.status_code == 200).json()["refreshToken"]
         again = requests.post(race.server.url + "/auth/refresh-token", timeout=30,
                               json={"refreshToken": renewed})
         assert again.status_code == 401
