@@ -31,7 +31,11 @@ class Member(Base):
     __tablename__ = "idp_members"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # normalized, PROTOCOL §1
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # email_norm, PROTOCOL §1
+    # The exact string the keys were derived with, when it is not `email`: an account made under
+    # the v1.0 rule whose stored address v1.1 made canonical (migration 0006). Cleared by the
+    # next password change or recovery, which derive from `email`.
+    kdf_email: Mapped[str | None] = mapped_column(String(254))
     server_salt: Mapped[str] = mapped_column(String(32))
     kdf_type: Mapped[str] = mapped_column(String(32), default="pbkdf2-sha256")
     kdf_iterations: Mapped[int] = mapped_column(Integer)

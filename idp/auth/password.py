@@ -38,7 +38,8 @@ def require_password(ctx: IdpServices, member: Member, hash_key_b64u: str,
 def set_password(ctx: IdpServices, member: Member, new_hash_key_b64u: str,
                  wrapped_card_key: str | None, kdf_iterations: int | None) -> None:
     """Swap verifier and wrapped card key together (caller commits): a card key wrapped under
-    one password beside the verifier of another would lock the member out of their card."""
+    one password beside the verifier of another would lock the member out of their card. Used
+    by the password change and by recovery."""
     card = db.session.scalar(select(Card).where(Card.member_id == member.id))
     if card is not None:
         if wrapped_card_key is None:
@@ -51,6 +52,9 @@ def set_password(ctx: IdpServices, member: Member, new_hash_key_b64u: str,
     member.verifier = ctx.verifier.make(parse_hash_key(new_hash_key_b64u, "newHashKey"))
     if kdf_iterations is not None:
         member.kdf_iterations = kdf_iterations
+    # The new keys are derived from the canonical email (PROTOCOL §2): a v1.0 salt kept as
+    # kdf_email (migration 0006) is no longer the one to hand out.
+    member.kdf_email = None
     member.password_changed_at = utcnow()
 
 

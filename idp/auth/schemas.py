@@ -35,6 +35,15 @@ class AttemptOut(Schema):
     kdf: Kdf
 
 
+class LoginAttemptOut(AttemptOut):
+    kdf_email: str = Field(
+        alias="kdfEmail",
+        description="The PBKDF2 salt (PROTOCOL.md §2): the account's email as its keys were "
+                    "derived. It differs from the canonical email only for an account from "
+                    "before email_norm v1.1; the client uses it only if its canonical form is "
+                    "the typed address's. An unknown address gets its canonical form.")
+
+
 class VerifyEmailIn(Schema):
     email: Email
     code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code from the email")
@@ -82,6 +91,8 @@ class MemberOut(Schema):
 
     sub: uuid.UUID
     email: str
+    kdf_email: str = Field(alias="kdfEmail",
+                           description="The PBKDF2 salt of the current password, as at login")
     server_salt: str = Field(alias="serverSalt")
     kdf: Kdf
     created_at: datetime

@@ -11,13 +11,14 @@ from common.security import client_info
 from idp import privacy
 from idp.auth import login, registration, sessions
 from idp.auth.bearer import current_session
-from idp.auth.emails import normalize_email
+from idp.auth.emails import kdf_email_for, normalize_email
 from idp.auth.schemas import (
     AttemptOut,
     CompleteIn,
     InitiateLoginIn,
     InitiateRegistrationIn,
     Kdf,
+    LoginAttemptOut,
     MemberOut,
     PolicyText,
     PrivacyPolicyOut,
@@ -76,12 +77,14 @@ def make_blueprint() -> Blueprint:
         return tokens_out(tokens), 201
 
     @bp.post("/auth/initiate-login")
-    @endpoint(summary="Start a login: get the salt and KDF parameters", tags=TAG,
-              body=InitiateLoginIn, responses={200: AttemptOut})
-    def initiate_login(body: InitiateLoginIn) -> AttemptOut:
-        challenge = login.initiate(services(), normalize_email(body.email))
-        return AttemptOut(uuid=challenge.uuid, server_salt=challenge.server_salt,
-                          kdf=Kdf(iterations=challenge.kdf_iterations))
+    @endpoint(summary="Start a login: get the salts and KDF parameters", tags=TAG,
+              body=InitiateLoginIn, responses={200: LoginAttemptOut})
+    def initiate_login(body: InitiateLoginIn) -> LoginAttemptOut:
+        email = normalize_email(body.email)
+        challenge = login.initiate(services(), email)
+        return LoginAttemptOut(uuid=challenge.uuid, server_salt=challenge.server_salt,
+                               kdf=Kdf(iterations=challenge.kdf_iterations),
+                               kdf_email=kdf_email_for(email))
 
     @bp.post("/auth/complete-login")
     @endpoint(summary="Prove the password (hashKey) and get tokens", tags=TAG, body=CompleteIn,
@@ -109,10 +112,12 @@ def make_blueprint() -> Blueprint:
     def account() -> MemberOut:
         _, session = current_session()
         member = session.member
-        return MemberOut(sub=member.id, email=member.email, server_salt=member.server_salt,
-                          kdf=Kdf(iterations=member.kdf_iterations), created_at=member.created_at,
-                          privacy_version=member.privacy_version,
-                          has_card=find_card(member.id) is not None)
+        return MemberOut(sub=member.id, email=member.email,
+                         kdf_email=member.kdf_email or member.email,
+                         server_salt=member.server_salt,
+                         kdf=Kdf(iterations=member.kdf_iterations), created_at=member.created_at,
+                         privacy_version=member.privacy_version,
+                         has_card=find_card(member.id) is not None)
 
     @bp.get("/auth/sessions")
     @endpoint(summary="The member's open sessions", tags=TAG, auth="bearer",

@@ -4,8 +4,10 @@ the outbox worker delivered it, as a member would read it from their inbox."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from common.db import db
+from common.db import db, utcnow
 from common.outbox import deliver_due
+from idp import privacy
 from idp.models import DevMail, Outbox
+from idp.models import Member as MemberRow
 from idp.notifications import build_notifiers
 from idp.services import services
 from tests.conftest import random_email
@@ -84,3 +88,31 @@ def login(client: FlaskClient, email: str, hash_key: str, **headers: str) -> Any
 @pytest.fixture
 def member(app: Flask, client: FlaskClient) -> Member:
     return register(app, client)
+
+
+def v1_0_hash_key(password: str, stored_email: str, server_salt: str, iterations: int) -> str:
+    """hashKey as a v1.0 client derived it (PROTOCOL §2): the PBKDF2 salt is the address as
+    v1.0 stored it (`strip().lower()`, whatever its Unicode form)."""
+    salt = base64.urlsafe_b64decode(server_salt + "=" * (-len(server_salt) % 4))
+    master = hashlib.pbkdf2_hmac("sha256", unicodedata.normalize("NFKC", password).encode(),
+                                 stored_email.encode(), iterations, dklen=32)
+    hash_key = hashlib.pbkdf2_hmac("sha256", master, salt, 1000, dklen=32)
+    return base64.urlsafe_b64encode(hash_key).rstrip(b"=").decode()
+
+
+def insert_v1_0_member(app: Flask, email: str, kdf_email: str | None, password: str) -> str:
+    """A member as migration 0006 leaves one registered under the v1.0 email rule: `email`
+    canonical, `kdf_email` the stored form its keys were derived with (None: the same). The row
+    is written directly, as no v1.1 endpoint can make it. Returns the member's serverSalt."""
+    server_salt = base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+    with app.app_context():
+        ctx = services()
+        hash_key = v1_0_hash_key(password, kdf_email or email, server_salt,
+                                 ctx.settings.kdf_iterations)
+        db.session.add(MemberRow(
+            email=email, kdf_email=kdf_email, server_salt=server_salt,
+            kdf_iterations=ctx.settings.kdf_iterations,
+            verifier=ctx.verifier.make(base64.urlsafe_b64decode(hash_key + "=")),
+            privacy_version=privacy.VERSION, privacy_accepted_at=utcnow()))
+        db.session.commit()
+    return server_salt

@@ -18,7 +18,8 @@ from tests.idp.conftest import login, mails_to, new_hash_key, register
 def test_login_returns_the_members_salt_and_tokens(app, client, member):
     started = client.post("/auth/initiate-login", json={"email": member.email.upper()})
     assert started.status_code == 200
-    assert set(started.json) == {"uuid", "serverSalt", "kdf"}
+    assert set(started.json) == {"uuid", "serverSalt", "kdf", "kdfEmail"}
+    assert started.json["kdfEmail"] == member.email  # canonical, whatever the case typed
     r = client.post("/auth/complete-login", json={
         "email": member.email, "hashKey": member.hash_key, "uuid": started.json["uuid"]})
     assert r.status_code == 200
@@ -39,6 +40,7 @@ def test_unknown_email_gets_a_stable_decoy_salt(app, client):
     second = client.post("/auth/initiate-login", json={"email": email.upper()}).json
     assert first["serverSalt"] == second["serverSalt"] and first["uuid"] != second["uuid"]
     assert first["kdf"] == {"type": "pbkdf2-sha256", "iterations": 100_000}
+    assert first["kdfEmail"] == second["kdfEmail"] == email  # like a member's: the canonical form
     other = client.post("/auth/initiate-login", json={"email": random_email()}).json
     assert other["serverSalt"] != first["serverSalt"]
     with app.app_context():

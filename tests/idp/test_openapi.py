@@ -29,6 +29,7 @@ WIRE_NAMES = {
     "InitiateLoginIn": {"email"},
     "RefreshIn": {"refreshToken"},
     "AttemptOut": {"uuid", "serverSalt", "kdf"},
+    "LoginAttemptOut": {"uuid", "serverSalt", "kdf", "kdfEmail"},
     "TokensOut": {"accessToken", "refreshToken", "expiresIn", "tokenType"},
 }
 REQUEST_SCHEMAS = {
@@ -189,9 +190,10 @@ def test_token_responses_reference_the_tokens_schema(document):
                          ("/auth/refresh-token", "200")):
         content = document["paths"][path]["post"]["responses"][status]["content"]
         assert schema_name(content["application/json"]["schema"]["$ref"]) == "TokensOut"
-    for path in ("/auth/initiate-registration", "/auth/initiate-login"):
+    for path, name in (("/auth/initiate-registration", "AttemptOut"),
+                       ("/auth/initiate-login", "LoginAttemptOut")):  # + kdfEmail, PROTOCOL §2
         content = document["paths"][path]["post"]["responses"]["200"]["content"]
-        assert schema_name(content["application/json"]["schema"]["$ref"]) == "AttemptOut"
+        assert schema_name(content["application/json"]["schema"]["$ref"]) == name
 
 
 def test_bearer_operations_declare_security(document):
