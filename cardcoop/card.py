@@ -208,8 +208,9 @@ class CardSession:
         session = self.session
         server_salt = self._server_salt()
         new_kdf = _check_kdf(self.client, kdf) if kdf is not None else session.kdf
-        current = derive_keys(current_password, session.email, server_salt, session.kdf)
-        new = derive_keys(new_password, session.email, server_salt, new_kdf)
+        current = derive_keys(current_password, session.email, server_salt, session.kdf,
+                              kdf_email=session.kdf_email)
+        new = derive_keys(new_password, session.email, server_salt, new_kdf)  # canonical salt
         card_key = self._find_card_key()
         wrapped = wrap_card_key(new.enc_key, card_key) if card_key is not None else None
         self.client.change_password(session.access_token, current.hash_key_b64u,
@@ -225,7 +226,7 @@ class CardSession:
         shown to the member ("XXXX-XXXX-..."), once: only its verifier and the card key
         wrapped under it are stored. Wrong password → `Forbidden` (``wrong_password``)."""
         current = derive_keys(current_password, self.session.email, self._server_salt(),
-                              self.session.kdf)
+                              self.session.kdf, kdf_email=self.session.kdf_email)
         card_key = self._get_card_key()
         recovery_key = generate_recovery_key()
         self.client.setup_recovery(self.session.access_token, current.hash_key_b64u,

@@ -35,7 +35,7 @@ from .card_models import (
     meta_json,
     revision_from_json,
 )
-from .crypto import KdfParams, derive_keys, normalize_email
+from .crypto import KdfParams, ProtocolError, derive_keys, kdf_salt_email, normalize_email
 from .errors import ApiError, ResponseError, error_for_status
 from .models import MAX_KDF_ITERATIONS, Attempt, PrivacyPolicy, ResendResult, SessionInfo, Tokens
 
@@ -301,14 +301,22 @@ class IdpClient(HttpApi):
                        server_salt=attempt.server_salt)
 
     def login(self, email: str, password: str) -> Session:
-        """Log in with the password: initiate (salt and KDF parameters, checked before use),
-        derive the keys here, complete with `hashKey`. Wrong password → `InvalidCredentials`."""
+        """Log in with the password: initiate (salt, KDF parameters and `kdfEmail`, checked
+        before use), derive the keys here, complete with `hashKey`. Wrong password →
+        `InvalidCredentials`; a `kdfEmail` that is not a form of `email` → `ResponseError`
+        (``kdf_email_mismatch``), before any derivation."""
         email_norm = normalize_email(email)
         attempt = self.initiate_login(email_norm)
-        keys = derive_keys(password, email_norm, attempt.server_salt, attempt.kdf)
+        try:
+            kdf_salt_email(email_norm, attempt.kdf_email)
+        except ProtocolError:
+            raise ResponseError("refused response: 'kdfEmail' is not a form of this email "
+                                "address", status=200, error="kdf_email_mismatch") from None
+        keys = derive_keys(password, email_norm, attempt.server_salt, attempt.kdf,
+                           kdf_email=attempt.kdf_email)
         tokens = self.complete_login(email_norm, keys.hash_key_b64u, attempt.uuid)
         return Session(self, email_norm, tokens, keys.enc_key, attempt.kdf,
-                       server_salt=attempt.server_salt)
+                       server_salt=attempt.server_salt, kdf_email=attempt.kdf_email)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -334,19 +342,22 @@ class Session:
     the card key. `repr` shows neither. `refresh()` rotates the pair in place.
 
     `kdf` and `server_salt` are the account's parameters from the login (or registration, or
-    recovery): a password change derives the new keys with them. The card operations are in
-    `cardcoop.card.CardSession(session)`."""
+    recovery): a password change derives the new keys with them. `kdf_email` is the login's
+    `kdfEmail` (PROTOCOL.md §2), with which the current password is derived again (None: the
+    canonical `email`). The card operations are in `cardcoop.card.CardSession(session)`."""
 
-    __slots__ = ("_client", "_enc_key", "_tokens", "email", "kdf", "server_salt")
+    __slots__ = ("_client", "_enc_key", "_tokens", "email", "kdf", "kdf_email", "server_salt")
 
     def __init__(self, client: IdpClient, email: str, tokens: Tokens, enc_key: bytes,
-                 kdf: KdfParams, *, server_salt: str | None = None) -> None:
+                 kdf: KdfParams, *, server_salt: str | None = None,
+                 kdf_email: str | None = None) -> None:
         self._client = client
         self._tokens = tokens
         self._enc_key = enc_key
         self.email = email
         self.kdf = kdf
         self.server_salt = server_salt
+        self.kdf_email = kdf_email
 
     @property
     def client(self) -> IdpClient:
@@ -369,9 +380,11 @@ class Session:
         return self._enc_key
 
     def _rekey(self, enc_key: bytes, kdf: KdfParams) -> None:
-        """After a password change (`cardcoop.card`): the new password's `enc_key` and KDF."""
+        """After a password change (`cardcoop.card`): the new password's `enc_key` and KDF; its
+        keys were derived from the canonical email, as the server now expects."""
         self._enc_key = enc_key
         self.kdf = kdf
+        self.kdf_email = None
 
     def refresh(self) -> Tokens:
         """Rotate the token pair; the session keeps the new one (and returns it)."""

@@ -127,11 +127,15 @@ def _kdf(data: object, max_iterations: int) -> KdfParams:
 @dataclass(frozen=True)
 class Attempt:
     """`initiate-registration` / `initiate-login`: the attempt id, the account's `serverSalt`
-    (b64u, 16 bytes) and its KDF parameters, already checked against the protocol minimum."""
+    (b64u, 16 bytes) and its KDF parameters, already checked against the protocol minimum;
+    `kdf_email` is initiate-login's `kdfEmail` (PROTOCOL.md §2), the PBKDF2 salt the server says
+    the account's keys were derived with (None from registration or an older server). It is
+    trusted only once checked against the typed address (`cardcoop.crypto.kdf_salt_email`)."""
 
     uuid: uuid_mod.UUID
     server_salt: str
     kdf: KdfParams
+    kdf_email: str | None = None
 
     @classmethod
     def from_json(cls, data: object, *, max_iterations: int = MAX_KDF_ITERATIONS) -> Attempt:
@@ -144,8 +148,9 @@ class Attempt:
             salt_ok = False
         if not salt_ok:
             raise ResponseError("malformed response: 'serverSalt' is not 16 bytes of base64url")
+        kdf_email = _str(obj, "kdfEmail", non_empty=True) if "kdfEmail" in obj else None
         return cls(uuid=attempt_id, server_salt=server_salt,
-                   kdf=_kdf(_get(obj, "kdf"), max_iterations))
+                   kdf=_kdf(_get(obj, "kdf"), max_iterations), kdf_email=kdf_email)
 
 
 @dataclass(frozen=True)

@@ -89,11 +89,11 @@ export function recoverySection(opts = {}) {
       password.setError(null);
       const card = state.card();
       const encKey = state.encKey();
-      const { serverSalt, kdf } = state.kdfParams();
+      const { serverSalt, kdf, kdfEmail } = state.kdfParams();
       if (!card || !encKey || !serverSalt || !kdf) return alert.show(T('err.unexpected'));
       try {
         await whileBusy(form, T('busy.deriving'), async (say) => {
-          const proof = await zk.deriveKeys(password.input.value, /** @type {string} */ (state.email()), serverSalt, kdf);
+          const proof = await zk.deriveKeys(password.input.value, /** @type {string} */ (state.email()), serverSalt, kdf, { kdfEmail });
           say(T('busy.saving'));
           const wrapped = await zk.rewrapCardKey(encKey, card.wrappedCardKey, await zk.recoveryEncKey(key), { toVia: 'recovery' });
           await api.post('/auth/recovery', {

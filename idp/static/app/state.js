@@ -11,6 +11,8 @@
 function empty() {
   return {
     /** @type {string | null} */ email: null,
+    /** the PBKDF2 salt of the current password when not `email` (PROTOCOL §2 kdfEmail) */
+    /** @type {string | null} */ kdfEmail: null,
     /** @type {string | null} */ accessToken: null,
     /** @type {string | null} */ refreshToken: null,
     /** @type {string | null} */ serverSalt: null,
@@ -40,12 +42,14 @@ export function isLoggedIn() {
 }
 
 /**
- * Start a session after registration, login or recovery.
- * @param {{email: string, tokens: any, encKey: CryptoKey, serverSalt: string, kdf: Kdf}} init
+ * Start a session after registration, login or recovery. `kdfEmail`: what initiate-login
+ * returned (already checked against `email`); registration and recovery derive from `email`.
+ * @param {{email: string, kdfEmail?: string | null, tokens: any, encKey: CryptoKey, serverSalt: string, kdf: Kdf}} init
  */
-export function startSession({ email, tokens, encKey, serverSalt, kdf }) {
+export function startSession({ email, kdfEmail = null, tokens, encKey, serverSalt, kdf }) {
   s = empty();
   s.email = email;
+  s.kdfEmail = kdfEmail;
   s.serverSalt = serverSalt;
   s.kdf = { type: kdf.type, iterations: kdf.iterations };
   s.encKey = checkKey(encKey);
@@ -74,18 +78,25 @@ export function email() {
   return s.email;
 }
 
-/** The salt and KDF parameters of the account (for re-deriving the current password). */
+/**
+ * The salts and KDF parameters of the account (for re-deriving the current password): pass
+ * `kdfEmail` to deriveKeys as `{ kdfEmail }`.
+ */
 export function kdfParams() {
-  return { serverSalt: s.serverSalt, kdf: s.kdf };
+  return { serverSalt: s.serverSalt, kdf: s.kdf, kdfEmail: s.kdfEmail };
 }
 
 export function encKey() {
   return s.encKey;
 }
 
-/** @param {CryptoKey} key the new enc_key after a password change */
+/**
+ * @param {CryptoKey} key the new enc_key after a password change, derived (like every new
+ * password's keys) from the canonical email: the server forgot any other kdfEmail.
+ */
 export function setEncKey(key) {
   s.encKey = checkKey(key);
+  s.kdfEmail = null;
 }
 
 export function cardKey() {

@@ -34,6 +34,7 @@ export const STRINGS = {
 
   'field.email': { ru: 'Электронная почта', en: 'Email' },
   'field.email_invalid': { ru: 'Введите адрес электронной почты, например name@example.ru', en: 'Enter an email address, e.g. name@example.com' },
+  'field.email_mixed_script': { ru: 'В адресе смешаны буквы разных алфавитов (например, русская «а» среди латинских). Проверьте раскладку клавиатуры.', en: 'The address mixes letters of different alphabets (e.g. a Cyrillic “а” among Latin ones). Check the keyboard layout.' },
   'field.password': { ru: 'Пароль', en: 'Password' },
   'field.password_required': { ru: 'Введите пароль', en: 'Enter the password' },
   'field.current_password': { ru: 'Текущий пароль', en: 'Current password' },
@@ -269,6 +270,7 @@ export const STRINGS = {
   'err.login_attempt_spent': { ru: 'Попытка входа устарела. Попробуйте ещё раз.', en: 'This login attempt has expired. Please try again.' },
   'err.unknown_login_attempt': { ru: 'Попытка входа устарела. Попробуйте ещё раз.', en: 'This login attempt has expired. Please try again.' },
   'err.invalid_email': { ru: 'Это не адрес электронной почты.', en: 'This is not a valid email address.' },
+  'err.kdf_email_mismatch': { ru: 'Сервер ответил для другого адреса почты, поэтому вход остановлен.', en: 'The server answered for another email address, so the login was stopped.' },
   'err.invalid_request': { ru: 'Сервер не принял данные. Проверьте поля и попробуйте ещё раз.', en: 'The server did not accept the data. Check the fields and try again.' },
   'err.invalid_json': { ru: 'Сервер не принял данные.', en: 'The server did not accept the data.' },
   'err.privacy_not_accepted': { ru: 'Чтобы зарегистрироваться, примите политику конфиденциальности.', en: 'To register, accept the privacy policy.' },

@@ -174,16 +174,25 @@ export function countdown(btn, label, seconds) {
 }
 
 /**
- * The email field's value normalized as PROTOCOL §1 says, or null after showing the error at
- * the field (a syntax check only: the server checks again).
+ * The email field's value in its canonical form (PROTOCOL §1 email_norm), or null after showing
+ * the problem at the field: an address the rule refuses (a mixed-script one gets its own text)
+ * or without a dotted domain. The server checks again.
  * @param {{input: HTMLInputElement, setError: (text: any) => void}} email
- * @param {(value: string) => string} normalize
+ * @param {(value: string) => string} normalize throws an error with `code: 'invalid_email'`
+ * @param {{focus?: boolean}} [options] focus the field on a problem (default true)
  */
-export function checkedEmail(email, normalize) {
-  const value = normalize(email.input.value);
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
-    email.setError(T('field.email_invalid'));
-    email.input.focus();
+export function checkedEmail(email, normalize, { focus: focusField = true } = {}) {
+  let value = null;
+  let problem = 'field.email_invalid';
+  try {
+    value = normalize(email.input.value);
+  } catch (err) {
+    if (/** @type {any} */ (err)?.code !== 'invalid_email') throw err;
+    if (/** @type {any} */ (err).reason === 'mixed_script') problem = 'field.email_mixed_script';
+  }
+  if (value === null || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+    email.setError(T(problem));
+    if (focusField) email.input.focus();
     return null;
   }
   email.setError(null);

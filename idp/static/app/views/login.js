@@ -9,7 +9,7 @@ import { loadCard } from '../card.js';
 import { whileBusy, busyLine } from '../busy.js';
 import { h } from '../dom.js';
 import { T } from '../i18n.js';
-import { alertBox, errorText, field, link, submit, view } from '../ui.js';
+import { alertBox, checkedEmail, errorText, field, link, submit, view } from '../ui.js';
 import { pendingNotice } from './answer.js';
 
 /** @param {import('../main.js').Ctx} ctx */
@@ -25,20 +25,27 @@ export default function loginView(ctx) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     alert.clear();
-    const emailNorm = zk.normalizeEmail(email.input.value);
-    email.setError(emailNorm.includes('@') ? null : T('field.email_invalid'));
+    const emailNorm = checkedEmail(email, zk.normalizeEmail, { focus: false });
     password.setError(password.input.value ? null : T('field.password_required'));
-    if (!emailNorm.includes('@')) return email.input.focus();
+    if (emailNorm === null) return email.input.focus();
     if (!password.input.value) return password.input.focus();
     try {
       await whileBusy(form, T('busy.contacting'), async (say) => {
         const attempt = await api.post('/auth/initiate-login', { email: emailNorm }, { auth: false });
+        // kdfEmail: the salt an account from before email_norm v1.1 was derived with; used only
+        // when it is a form of the typed address (PROTOCOL §2), else the login stops here.
+        const kdfEmail = attempt.kdfEmail ?? null;
+        try {
+          zk.kdfSaltEmail(emailNorm, kdfEmail);
+        } catch {
+          throw new api.ApiError(200, 'kdf_email_mismatch', 'kdfEmail names another address');
+        }
         say(T('busy.deriving'));
-        const keys = await zk.deriveKeys(password.input.value, emailNorm, attempt.serverSalt, attempt.kdf);
+        const keys = await zk.deriveKeys(password.input.value, emailNorm, attempt.serverSalt, attempt.kdf, { kdfEmail });
         say(T('busy.logging_in'));
         const tokens = await api.post('/auth/complete-login',
           { email: emailNorm, hashKey: keys.hashKeyB64u, uuid: attempt.uuid }, { auth: false });
-        state.startSession({ email: emailNorm, tokens, encKey: keys.encKey, serverSalt: attempt.serverSalt, kdf: attempt.kdf });
+        state.startSession({ email: emailNorm, kdfEmail, tokens, encKey: keys.encKey, serverSalt: attempt.serverSalt, kdf: attempt.kdf });
         say(T('busy.opening_card'));
         try {
           const loaded = await loadCard();

@@ -54,12 +54,14 @@ function passwordSection(onChanged) {
       pair.input.focus();
       return;
     }
-    const { serverSalt, kdf } = state.kdfParams();
+    const { serverSalt, kdf, kdfEmail } = state.kdfParams();
     const encKey = state.encKey();
     if (!serverSalt || !kdf || !encKey) return alert.show(T('err.unexpected'));
     try {
       await whileBusy(form, T('busy.deriving'), async (say) => {
-        const proof = await zk.deriveKeys(current.input.value, email, serverSalt, kdf);
+        // The current password with the salt it was set with; the new one from the canonical
+        // email, as PROTOCOL §2 says (the server then forgets any other kdfEmail).
+        const proof = await zk.deriveKeys(current.input.value, email, serverSalt, kdf, { kdfEmail });
         say(T('busy.deriving_new'));
         const next = await zk.deriveKeys(pair.value(), email, serverSalt, kdf);
         const card = state.card();
