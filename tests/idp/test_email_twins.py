@@ -9,17 +9,18 @@ from __future__ import annotations
 import importlib.util
 import secrets
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from common.db import db
 from common.settings import Settings
 from idp.models import Member
-from tests.conftest import REPO
+from tests.conftest import DATABASE_URL, REPO
 from tests.idp.conftest import (
     insert_v1_0_member,
     last_code,
@@ -177,13 +178,35 @@ def test_the_migration_carries_the_same_rule_as_the_sdk():
         assert migration.email_norm(case) == expected, ascii(case)
 
 
-def test_the_migration_moves_each_member_to_the_canonical_address(base_settings, tmp_path,
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """A database of its own, migrated by the test itself: SQLite always, PostgreSQL when the
+    run has one (CARDCOOP_DATABASE_URL, as in CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+        return
+    if not DATABASE_URL.startswith("postgresql"):
+        pytest.skip("no PostgreSQL in this run (CARDCOOP_DATABASE_URL)")
+    name = f"cardcoop_m0006_{secrets.token_hex(4)}"
+    admin = create_engine(make_url(DATABASE_URL).set(database="postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_the_migration_moves_each_member_to_the_canonical_address(base_settings, empty_database,
                                                                    capsys):
     from flask_migrate import downgrade
 
     from idp import create_app
 
-    url = f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+    url = empty_database
     app = create_app(Settings(**(base_settings | {"database_url": url})))
     directory = str(REPO / "migrations")
     with app.app_context():
