@@ -2,6 +2,12 @@
 
 Swagger UI's files come from the ``flask-swagger-ui`` wheel (Swagger UI 5, which reads 3.1); we
 serve them ourselves with an external init script so that the strict CSP needs no inline code.
+
+A declaration's ``responses`` maps a status to a body model, to None (no body), or to one of the
+markers below for what is not a JSON API body: the OAuth error body of RFC 6749 §5.2 / RFC 6750
+§3 (``OAuthError``, with ``WWW-Authenticate`` on 401), an HTML page for a person (``HtmlPage``)
+and a redirect to a client (``Redirect``). Statuses of ``errors`` not given there are idp's own
+``{"error", "message"}`` (``ErrorBody``).
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from flask import (
     send_from_directory,
 )
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema, models_json_schema
 
 from common.api import ErrorBody, Operation
 
@@ -30,6 +36,49 @@ REF = "#/components/schemas/{model}"
 ERROR_TEXT = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
               409: "Conflict", 410: "Gone", 413: "Body too large", 429: "Too many requests",
               503: "Service unavailable"}
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    for field in schema.get("properties", {}).values():
+        if field.get("default", ...) is None:
+            del field["default"]
+
+
+class OAuthError(BaseModel):
+    """An OAuth 2.0 error response: RFC 6749 §5.2 (token endpoint), RFC 7009 §2.2.1
+    (revocation), RFC 7662 §2.3 (introspection), RFC 6750 §3.1 (protected resources)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+
+    error: str = Field(description="An RFC 6749 / RFC 6750 error code, e.g. invalid_request, "
+                                   "invalid_client, invalid_grant, invalid_token")
+    # Omitted rather than null when there is nothing to say (SkipJsonSchema: not in the schema).
+    error_description: str | SkipJsonSchema[None] = None
+    error_uri: str | SkipJsonSchema[None] = None
+
+
+class HtmlPage(BaseModel):
+    """Marker: an HTML page for the person in the browser (``text/html``), not a JSON body."""
+
+
+class Redirect(BaseModel):
+    """Marker: a redirect (no body) to the client's registered URI; the outcome is in its query:
+    ``code`` or ``error`` (+ ``error_description``), with ``state`` and ``iss`` (RFC 9207)."""
+
+
+MARKERS = (HtmlPage, Redirect)
+REDIRECT_TEXT = ("Redirect to the client's registered URI; the outcome is in the query: code, or "
+                 "error (and error_description), with state and iss")
+
+
+def oauth_errors(*statuses: int) -> dict[int, type[BaseModel]]:
+    """``responses`` entries for the statuses an OAuth endpoint answers with ``OAuthError``."""
+    return dict.fromkeys(statuses, OAuthError)
+
+
+def page_errors(*statuses: int) -> dict[int, type[BaseModel]]:
+    """``responses`` entries for the statuses a page endpoint answers with an error page."""
+    return dict.fromkeys(statuses, HtmlPage)
 
 
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -58,7 +107,7 @@ def build_document(app: Flask, *, title: str, version: str, description: str) ->
     for _, _, op, _ in operations:
         if op.body:
             models.add(op.body)
-        models.update(m for m in op.responses.values() if m)
+        models.update(m for m in op.responses.values() if m and m not in MARKERS)
     ordered = sorted(models, key=lambda m: m.__name__)
     names = [m.__name__ for m in ordered]
     # Components are keyed by class name: two models with one name would silently collide.
@@ -101,16 +150,32 @@ def _operation(op: Operation, args: list[str], path: str, method: str) -> dict[s
     if op.auth:
         doc["security"] = [{op.auth: []}]
     for status, model in op.responses.items():
-        entry: dict[str, Any] = {"description": "OK" if status < 300 else "Error"}
-        if model is not None:
-            entry["content"] = {"application/json": {
-                "schema": {"$ref": REF.format(model=model.__name__)}}}
-        doc["responses"][str(status)] = entry
+        doc["responses"][str(status)] = _response(status, model)
     error_ref = {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}
-    for status in sorted(set(op.errors) | ({401} if op.auth else set())):
+    # 400 everywhere: every request's query, path, form, body and Basic credentials are checked
+    # before any view (common/inputs.py), so any operation may refuse one.
+    for status in sorted(set(op.errors) | {400} | ({401} if op.auth else set())):
         doc["responses"].setdefault(str(status), {"description": ERROR_TEXT.get(status, "Error"),
                                                   "content": error_ref})
     return doc
+
+
+def _response(status: int, model: type[BaseModel] | None) -> dict[str, Any]:
+    description = "OK" if status < 300 else ERROR_TEXT.get(status, "Error")
+    if model is Redirect:
+        return {"description": REDIRECT_TEXT, "headers": {"Location": {
+            "required": True, "schema": {"type": "string", "format": "uri"}}}}
+    entry: dict[str, Any] = {"description": description}
+    if model is HtmlPage:
+        entry["content"] = {"text/html": {"schema": {"type": "string"}}}
+    elif model is not None:
+        entry["content"] = {"application/json": {
+            "schema": {"$ref": REF.format(model=model.__name__)}}}
+    if model is OAuthError and status == 401:
+        entry["headers"] = {"WWW-Authenticate": {
+            "required": True, "schema": {"type": "string"},
+            "description": "The scheme to authenticate with (RFC 6749 §5.2, RFC 6750 §3)"}}
+    return entry
 
 
 DOCS_PAGE = """<!doctype html>

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app
 from common.api import endpoint
 from common.db import db
 from common.errors import Forbidden, NotFound
+from common.openapi import oauth_errors
 from common.security import client_info
 from idp.access import service
 from idp.access.schemas import (
@@ -24,6 +25,7 @@ from idp.access.schemas import (
     SharedDataMeta,
     SharedDataOut,
     TicketOut,
+    TokenOut,
 )
 from idp.auth.bearer import current_session
 from idp.card.schemas import SCHEMA_ID
@@ -120,8 +122,8 @@ def make_blueprint() -> Blueprint:
 
     @bp.post("/exchange-ticket")
     @endpoint(summary="Exchange a ticket for the cooperative's access token",
-              tags=("cooperatives",), body=ExchangeTicketIn, responses={200: None},
-              errors=TOKEN_ERRORS,
+              tags=("cooperatives",), body=ExchangeTicketIn,
+              responses={200: TokenOut, **oauth_errors(*TOKEN_ERRORS)}, errors=TOKEN_ERRORS,
               description="The token endpoint with a JSON body: the same as `POST /oauth/token` "
                           "with `grant_type=authorization_code`, `code` = the ticket. Client "
                           "authentication: HTTP Basic or client_id + client_secret.")

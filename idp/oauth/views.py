@@ -12,10 +12,13 @@ from pydantic import Field
 
 from common.api import Schema, endpoint
 from common.errors import Forbidden
+from common.openapi import HtmlPage, Redirect, oauth_errors, page_errors
 from common.security import CSP
+from idp.access.schemas import TokenOut
 from idp.access.service import oauth_error, with_response_params
 from idp.access.views import oauth_server, token_response
 from idp.oauth.errors import error_page, speak_the_protocol
+from idp.oauth.schemas import IntrospectionOut, RevocationOut
 from idp.oauth.server import SCOPES, claims_for_scope, current_coop_token
 from idp.services import services
 from idp.tokens import ID_TOKEN_ALGS
@@ -124,7 +127,7 @@ def make_blueprint() -> Blueprint:
 
     documented_authorize = endpoint(
         summary="Authorization endpoint (authorization code + PKCE S256)", tags=("oauth",),
-        responses={200: None, 302: None}, errors=(400,),
+        responses={200: HtmlPage, 302: Redirect, **page_errors(400, 429)}, errors=(400, 429),
         description="Serves the member's page (login, consent, in-browser encryption). Without "
                     "redirect_uri it is the iframe method and `origin` is required.")(authorize)
     bp.add_url_rule("/oauth/authorize", "authorize", documented_authorize, methods=["GET"])
@@ -132,7 +135,8 @@ def make_blueprint() -> Blueprint:
                     methods=["GET"])
 
     documented_token = endpoint(
-        summary="Token endpoint (RFC 6749 §4.1.3)", tags=("oauth",), responses={200: None},
+        summary="Token endpoint (RFC 6749 §4.1.3)", tags=("oauth",),
+        responses={200: TokenOut, **oauth_errors(400, 401, 413, 429)},
         errors=(400, 401, 413, 429),
         description="Form-encoded: grant_type=authorization_code, code, redirect_uri, "
                     "code_verifier; client_secret_basic or client_secret_post.")(token)
@@ -141,21 +145,24 @@ def make_blueprint() -> Blueprint:
 
     documented_userinfo = endpoint(
         summary="UserInfo (OpenID Connect Core §5.3)", tags=("oauth",), auth="coopToken",
-        responses={200: UserInfoOut}, errors=(403,))(userinfo)
+        responses={200: UserInfoOut, **oauth_errors(400, 401, 403, 429)},
+        errors=(403, 429))(userinfo)
     for path, name in (("/oauth/userinfo", "userinfo"),
                        (f"{ALIASES}/userinfo/", "userinfo_alias")):
         bp.add_url_rule(path, name, documented_userinfo, methods=["GET", "POST"])
 
     @bp.post("/oauth/revoke")
     @endpoint(summary="Token revocation (RFC 7009)", tags=("oauth",), auth="clientAuth",
-              responses={200: None}, errors=(400, 429))
+              responses={200: RevocationOut, **oauth_errors(400, 401, 413, 429)},
+              errors=(400, 413, 429))
     def revoke() -> ResponseReturnValue:
         response: Response = oauth_server().create_endpoint_response("revocation")
         return response
 
     @bp.post("/oauth/introspect")
     @endpoint(summary="Token introspection (RFC 7662)", tags=("oauth",), auth="clientAuth",
-              responses={200: None}, errors=(400, 429))
+              responses={200: IntrospectionOut, **oauth_errors(400, 401, 413, 429)},
+              errors=(400, 413, 429))
     def introspect() -> ResponseReturnValue:
         response: Response = oauth_server().create_endpoint_response("introspection")
         response.headers["Cache-Control"] = "no-store"
@@ -163,7 +170,9 @@ def make_blueprint() -> Blueprint:
 
     @bp.route("/oauth/logout", methods=["GET", "POST"])
     @endpoint(summary="RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0)",
-              tags=("oauth",), responses={200: None, 302: None}, errors=(400,))
+              tags=("oauth",),
+              responses={200: HtmlPage, 302: Redirect, **page_errors(400, 413, 429)},
+              errors=(400, 413, 429))
     def logout() -> ResponseReturnValue:
         server = oauth_server()
         try:
@@ -175,7 +184,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/.well-known/openid-configuration")
     @endpoint(summary="OpenID Provider metadata (discovery)", tags=("oauth",),
-              responses={200: ProviderMetadata}, errors=())
+              responses={200: ProviderMetadata}, errors=(429,))
     def discovery() -> ResponseReturnValue:
         response = jsonify(metadata().model_dump())
         response.headers["Cache-Control"] = "public, max-age=300"
@@ -183,7 +192,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/.well-known/oauth-authorization-server")
     @endpoint(summary="OAuth 2.0 Authorization Server Metadata (RFC 8414)", tags=("oauth",),
-              responses={200: ProviderMetadata}, errors=())
+              responses={200: ProviderMetadata}, errors=(429,))
     def as_metadata() -> ResponseReturnValue:
         return discovery()
 
