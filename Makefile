@@ -69,6 +69,12 @@ openapi: venv
 	$(BIN)/python -c "import json, wsgi; c = wsgi.idp.test_client(); \
 	print(json.dumps(c.get('/openapi.json').json, indent=2, ensure_ascii=False))" > docs/openapi.json
 
+# schemathesis against a live multi-worker idp for FUZZ_SECONDS (default 30 min) of rounds with
+# random seeds; `make test` runs a short slice of the same test (tests/fuzz/README.md).
+.PHONY: fuzz
+fuzz: venv
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-1800} $(BIN)/pytest -q -p no:randomly tests/fuzz
+
 # The member's guide screenshots (docs/guide/img), taken by the browser tests.
 guide-screenshots: venv widget
 	CARDCOOP_GUIDE_SHOTS=1 $(BIN)/pytest -q -m e2e tests/e2e -p no:randomly
