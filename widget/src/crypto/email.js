@@ -87,18 +87,19 @@ const CAPITAL_SHARP_S_RE = /\u1e9e/g;
 const LDH_RE = /^[a-z0-9-]+$/;
 // IDNA 2008 allows letters, marks and digits, and a few CONTEXTJ/CONTEXTO code points (RFC 5892
 // Appendix A): ZWNJ and ZWJ (whose rules the URL parser checks), and the ones checkContexto
-// checks. Of the Bidi rule (RFC 5893 §2) only its common case is checked here (an Arabic or
-// Hebrew label starts with a letter of its script and has no other letters); the server checks
-// it whole, and a domain refused there comes back as invalid_email.
-const RTL_LETTER_RE = /^(?=\p{L})[\p{Script=Arabic}\p{Script=Hebrew}]$/u;
-// Right-to-left: Arabic and Hebrew letters (bidi R, AL) and Arabic-Indic digits (AN); not the
-// extended Arabic-Indic digits U+06F0-U+06F9, which are EN.
-const RTL_RE = /(?=\p{L})[\p{Script=Arabic}\p{Script=Hebrew}]|[\u0660-\u0669]/u;
-const NOT_RTL_LETTER_RE = /(?![\p{Script=Arabic}\p{Script=Hebrew}])\p{L}/u;
+// checks.
 const U_LABEL_RE = /^[\p{L}\p{M}\p{Nd}\u200c\u200d\u00b7\u0375\u05f3\u05f4\u30fb-]+$/u;
 // RFC 5892 §2.6: letters IDNA 2008 disallows by exception (tatweel, NKo lajanyalan, Hangul tone
 // marks, vertical kana repeat marks, the masu mark).
 const DISALLOWED_RE = /[\u0640\u07fa\u302e\u302f\u3031-\u3035\u303b]/u;
+// Of the Bidi rule (RFC 5893 §2) only its common case is checked here (a right-to-left label
+// starts with an Arabic or Hebrew letter and has no other letters); the server checks it whole,
+// and a domain refused there comes back as invalid_email. Right-to-left means Arabic and Hebrew
+// letters (bidi R, AL) and Arabic-Indic digits (AN), not the extended Arabic-Indic digits
+// U+06F0-U+06F9 (EN).
+const RTL_RE = /(?=\p{L})[\p{Script=Arabic}\p{Script=Hebrew}]|[\u0660-\u0669]/u;
+const RTL_LETTER_RE = /^(?=\p{L})[\p{Script=Arabic}\p{Script=Hebrew}]$/u;
+const NOT_RTL_LETTER_RE = /(?![\p{Script=Arabic}\p{Script=Hebrew}])\p{L}/u;
 const GREEK_RE = /^\p{Script=Greek}$/u;
 const HEBREW_RE = /^\p{Script=Hebrew}$/u;
 const KANA_HAN_RE = /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u;
