@@ -5,13 +5,10 @@ example.com works)."""
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
 
 from cardcoop.protocol.email import normalize_email as email_norm
 from cardcoop.protocol.errors import InvalidEmail
-from common.db import db
 from common.errors import InvalidRequest
-from idp.models import Member
 
 
 def normalize_email(value: str) -> str:
@@ -23,12 +20,3 @@ def normalize_email(value: str) -> str:
     except (InvalidEmail, EmailNotValidError):
         raise InvalidRequest("This is not a valid email address.", code="invalid_email") from None
     return email
-
-
-def kdf_email_for(email: str) -> str:
-    """`kdfEmail` of initiate-login (PROTOCOL.md §2) for a canonical `email`: the string the
-    member's keys were derived with, which differs from `email` only for an account from before
-    email_norm v1.1 (migration 0006); `email` itself for an unknown address, like every other
-    answer there."""
-    kdf_email = db.session.scalar(select(Member.kdf_email).where(Member.email == email))
-    return kdf_email or email

@@ -35,6 +35,9 @@ class LoginChallenge:
     uuid: uuid.UUID
     server_salt: str
     kdf_iterations: int
+    # The PBKDF2 salt (PROTOCOL.md §2, kdfEmail): the canonical address, or for an account
+    # from before email_norm v1.1 the form its keys were derived with (migration 0006).
+    kdf_email: str
 
 
 def decoy_salt(ctx: IdpServices, email: str) -> str:
@@ -49,8 +52,10 @@ def initiate(ctx: IdpServices, email: str) -> LoginChallenge:
     db.session.add(attempt)
     db.session.commit()
     if member is None:
-        return LoginChallenge(attempt.id, decoy_salt(ctx, email), ctx.settings.kdf_iterations)
-    return LoginChallenge(attempt.id, member.server_salt, member.kdf_iterations)
+        return LoginChallenge(attempt.id, decoy_salt(ctx, email), ctx.settings.kdf_iterations,
+                              email)
+    return LoginChallenge(attempt.id, member.server_salt, member.kdf_iterations,
+                          member.kdf_email or member.email)
 
 
 def complete(ctx: IdpServices, email: str, hash_key_b64u: str, attempt_id: uuid.UUID,

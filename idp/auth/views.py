@@ -11,7 +11,7 @@ from common.security import client_info
 from idp import privacy
 from idp.auth import login, registration, sessions
 from idp.auth.bearer import current_session
-from idp.auth.emails import kdf_email_for, normalize_email
+from idp.auth.emails import normalize_email
 from idp.auth.schemas import (
     AttemptOut,
     CompleteIn,
@@ -84,7 +84,7 @@ def make_blueprint() -> Blueprint:
         challenge = login.initiate(services(), email)
         return LoginAttemptOut(uuid=challenge.uuid, server_salt=challenge.server_salt,
                                kdf=Kdf(iterations=challenge.kdf_iterations),
-                               kdf_email=kdf_email_for(email))
+                               kdf_email=challenge.kdf_email)
 
     @bp.post("/auth/complete-login")
     @endpoint(summary="Prove the password (hashKey) and get tokens", tags=TAG, body=CompleteIn,
