@@ -106,6 +106,9 @@ class Budget:
     max_seconds: int | None = None  # fuzzing and stateful phases repeat until it is spent
 
 
+# A pass that takes this much longer than its budget (or this long, without one) is stopped and
+# fails the run: the CI slice must stay bounded whatever the server does.
+PASS_GRACE = 300
 # The operations that end the fuzzer's own credentials when they succeed (revoking the member's
 # session ends its bearer token, revoking the grant ends the cooperative's token) run in a second
 # pass, after everything else, together with the listings they take their ids from, so that the
@@ -139,11 +142,16 @@ def run(base_url: str, credentials: Credentials, seed: int, budget: Budget, work
             share = 0.9 if name == "main" else 0.1
             argv += ["--max-time", str(max(1, int(budget.max_seconds * share)))]
         env = {k: v for k, v in os.environ.items() if not k.startswith("FUZZ_")}
-        # cwd: schemathesis keeps a cache folder in the working directory.
-        done = subprocess.run(argv, cwd=work_dir, env=env | credentials.as_env(),  # noqa: S603
-                              capture_output=True, text=True, timeout=3600)
-        result.exit_code = result.exit_code or done.returncode
-        result.output += f"===== pass {name}: {' '.join(argv)}\n{done.stdout}{done.stderr}"
+        limit = (budget.max_seconds or 0) + PASS_GRACE
+        try:
+            # cwd: schemathesis keeps a cache folder in the working directory.
+            done = subprocess.run(argv, cwd=work_dir, env=env | credentials.as_env(),  # noqa: S603
+                                  capture_output=True, text=True, timeout=limit)
+            result.exit_code = result.exit_code or done.returncode
+            result.output += f"===== pass {name}: {' '.join(argv)}\n{done.stdout}{done.stderr}"
+        except subprocess.TimeoutExpired:  # what it recorded so far is still read below
+            result.exit_code = result.exit_code or 1
+            result.errors.append(f"pass {name} did not finish within {limit} s")
         _read_events(work_dir / f"{name}.ndjson", result)
     result.seconds = time.monotonic() - started
     with log_path.open(errors="replace") as log:
@@ -157,7 +165,11 @@ def _read_events(path: Path, result: Result) -> None:
         result.errors.append("no event stream: " + result.output[-2000:])
         return
     for line in path.read_text().splitlines():
-        event = json.loads(line)
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:  # the last line of a stopped pass
+            result.errors.append(f"unreadable event: {line[:200]}")
+            continue
         if "NonFatalError" in event or "FatalError" in event:
             body = event.get("NonFatalError") or event.get("FatalError")
             result.errors.append(json.dumps(body)[:2000])

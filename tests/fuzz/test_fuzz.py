@@ -37,7 +37,7 @@ from tests.idp.oauth_flow import make_client
 from tests.live import Server, production_server
 
 FIXED_SEED = 80808
-CI_MAX_EXAMPLES = 100
+CI_MAX_EXAMPLES = 75  # two seeds in ~3 min on 2 cores, under coverage, while failing too
 LONG_MAX_EXAMPLES = 1000
 # A round must end well within the access tokens' 15 minutes: each gets fresh credentials.
 ROUND_SECONDS = 600
