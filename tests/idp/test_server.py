@@ -155,3 +155,25 @@ def test_a_database_error_is_logged_by_its_primary_message_only(
     line = record.getMessage()
     assert "no_such_table" in line
     assert "hidden.person" not in line and "[parameters" not in line and "SQL:" not in line
+
+
+def test_responses_without_a_body_reach_the_client(server: Server, app: Flask) -> None:
+    """302, 204, HEAD and OPTIONS answers have no body chunk: each must still start."""
+    from tests.idp.conftest import register
+    from tests.idp.oauth_flow import auth_request, make_client, pkce
+
+    options = requests.options(server.url + "/card/schema", timeout=10)
+    assert options.status_code == 200 and "GET" in options.headers["Allow"]
+    head = requests.head(server.url + "/health", timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    make_client(app)
+    params = auth_request(challenge=pkce()[1]) | {"scope": "openid bogus"}
+    back = requests.get(server.url + "/oauth/authorize", params=params, timeout=10,
+                        allow_redirects=False)
+    assert back.status_code == 302 and "error=invalid_scope" in back.headers["Location"]
+    member = register(app, app.test_client())
+    logout = requests.post(server.url + "/auth/logout", headers=member.bearer, timeout=10,
+                           json={"refreshToken": member.tokens["refreshToken"]})
+    assert logout.status_code == 204
+    time.sleep(0.3)
+    assert "ERROR" not in server.log() and "Error in ASGI" not in server.log()
