@@ -330,7 +330,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-bench-"))
     log, proc, created = tmp / "server.log", None, False
     env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {THREADS} threads "
-                f"(gthread), Python {platform.python_version()}, PostgreSQL {pg_version}, "
+                f"Python {platform.python_version()}, PostgreSQL {pg_version}, "
                 f"Redis {redis_version}")
     try:
         admin_sql(args.database_url_base,

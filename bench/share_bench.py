@@ -418,7 +418,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-share-bench-"))
     log, kept = tmp / "server.log", ab.RESULTS / f"{stamp}-share-server.log"
     env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {ab.THREADS} "
-                f"threads (gthread), Python {platform.python_version()}, PostgreSQL "
+                f"threads, Python {platform.python_version()}, PostgreSQL "
                 f"{pg_version}, Redis {redis_version}")
     try:
         with idp_server(args, tmp, log) as (env, base, coop, proc):
