@@ -329,7 +329,7 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-bench-"))
     log, proc, created = tmp / "server.log", None, False
-    env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {THREADS} threads "
+    env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {THREADS} threads, "
                 f"Python {platform.python_version()}, PostgreSQL {pg_version}, "
                 f"Redis {redis_version}")
     try:
