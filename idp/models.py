@@ -51,6 +51,11 @@ class Member(Base):
 
     sessions: Mapped[list[AuthSession]] = relationship(back_populates="member")
 
+    @property
+    def salt_email(self) -> str:
+        """`kdfEmail` (PROTOCOL.md §2): the PBKDF2 salt this member's keys were derived with."""
+        return self.kdf_email or self.email
+
 
 class Registration(Base):
     """One registration attempt, named by the ``uuid`` the client carries through the steps."""

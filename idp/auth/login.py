@@ -55,7 +55,7 @@ def initiate(ctx: IdpServices, email: str) -> LoginChallenge:
         return LoginChallenge(attempt.id, decoy_salt(ctx, email), ctx.settings.kdf_iterations,
                               email)
     return LoginChallenge(attempt.id, member.server_salt, member.kdf_iterations,
-                          member.kdf_email or member.email)
+                          member.salt_email)
 
 
 def complete(ctx: IdpServices, email: str, hash_key_b64u: str, attempt_id: uuid.UUID,

@@ -80,8 +80,7 @@ def make_blueprint() -> Blueprint:
     @endpoint(summary="Start a login: get the salts and KDF parameters", tags=TAG,
               body=InitiateLoginIn, responses={200: LoginAttemptOut})
     def initiate_login(body: InitiateLoginIn) -> LoginAttemptOut:
-        email = normalize_email(body.email)
-        challenge = login.initiate(services(), email)
+        challenge = login.initiate(services(), normalize_email(body.email))
         return LoginAttemptOut(uuid=challenge.uuid, server_salt=challenge.server_salt,
                                kdf=Kdf(iterations=challenge.kdf_iterations),
                                kdf_email=challenge.kdf_email)
@@ -113,7 +112,7 @@ def make_blueprint() -> Blueprint:
         _, session = current_session()
         member = session.member
         return MemberOut(sub=member.id, email=member.email,
-                         kdf_email=member.kdf_email or member.email,
+                         kdf_email=member.salt_email,
                          server_salt=member.server_salt,
                          kdf=Kdf(iterations=member.kdf_iterations), created_at=member.created_at,
                          privacy_version=member.privacy_version,
