@@ -7,25 +7,20 @@ rate limits, authentication), so that each speaks its protocol (issue #8):
   never a JSON body (redirecting is Authlib's choice alone, once the client and its redirect URI
   have been checked).
 
-Every other endpoint keeps idp's ``{"error", "message"}``.
+Every other endpoint keeps idp's ``{"error", "message"}``. Which is which is read from each
+endpoint's own ``@endpoint`` declaration (its documented error responses), so the reference and
+the answers cannot disagree.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from common.api import Operation
 from common.errors import ApiError, error_response, http_error_response
+from common.openapi import HtmlPage, OAuthError
 
-PAGE_ENDPOINTS = frozenset({"oauth.authorize", "oauth.authorize_alias", "oauth.logout"})
-# Where a cooperative authenticates itself (RFC 6749 §2.3): a 401 is invalid_client, and the
-# challenge names Basic, the scheme these endpoints take.
-CLIENT_AUTH_ENDPOINTS = frozenset({
-    "oauth.token", "oauth.token_alias", "oauth.revoke", "oauth.introspect",
-    "access.exchange_ticket"})
-# Where a cooperative's access token is presented (RFC 6750): a 401 is invalid_token.
-BEARER_ENDPOINTS = frozenset({"oauth.userinfo", "oauth.userinfo_alias"})
-RFC6749_ENDPOINTS = CLIENT_AUTH_ENDPOINTS | BEARER_ENDPOINTS
 # Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, kept as they are; others are
 # named by their status.
 RFC_CODES = frozenset({
@@ -51,18 +46,30 @@ def error_page(detail: str | None = None, status: int = 400, message: str = INVA
     return response
 
 
+def _declaration() -> Operation | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    operation: Operation | None = getattr(view, "__openapi__", None)
+    return operation
+
+
 def protocol_error(error: ApiError | HTTPException) -> Response:
     response = (error_response(error) if isinstance(error, ApiError)
                 else http_error_response(error))
-    if request.endpoint in PAGE_ENDPOINTS:
+    operation = _declaration()
+    if operation is None:
+        return response
+    documented = set(operation.responses.values())
+    if HtmlPage in documented:
         page = error_page(response.get_json()["message"], response.status_code,
                           PAGE_MESSAGES.get(response.status_code, INVALID_LINK))
         if "Retry-After" in response.headers:
             page.headers["Retry-After"] = response.headers["Retry-After"]
         return page
-    if request.endpoint in RFC6749_ENDPOINTS:
+    if OAuthError in documented:
         body = response.get_json()
-        client_auth = request.endpoint in CLIENT_AUTH_ENDPOINTS
+        # A cooperative's access token (RFC 6750) is invalid_token; everywhere else the
+        # cooperative authenticates itself (RFC 6749 §2.3) and the challenge names Basic.
+        client_auth = operation.auth != "coopToken"
         unauthenticated = "invalid_client" if client_auth else "invalid_token"
         code = body["error"] if body["error"] in RFC_CODES else \
             unauthenticated if response.status_code == 401 else \
