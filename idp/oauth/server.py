@@ -92,11 +92,12 @@ class CardAuthorizationServer(AuthorizationServer):
 
     def authenticate_client(self, request: OAuth2Request, methods: list[str],
                             endpoint: str = "token") -> OAuthClient:
-        """Basic credentials that are base64 but not UTF-8 made Authlib's decoder raise (a 500):
-        they are no credentials, so the client is not authenticated (401 invalid_client)."""
+        """Basic credentials Authlib cannot take apart (base64 of something that is not UTF-8, or
+        "Basic " with nothing after it) made its decoder raise (a 500): they are no
+        credentials, so the client is not authenticated (401 invalid_client)."""
         try:
             client: OAuthClient = super().authenticate_client(request, methods, endpoint)
-        except (UnicodeDecodeError, binascii.Error):
+        except (UnicodeDecodeError, binascii.Error, ValueError):
             raise InvalidClientError(status_code=401) from None
         return client
 
@@ -319,7 +320,17 @@ def current_coop_token() -> OAuthToken:
     return result
 
 
-class CoopRevocation(RevocationEndpoint):
+class UnknownHintsIgnored:
+    """RFC 7009 §2.1 / RFC 7662 §2.1: a ``token_type_hint`` the server does not know is ignored
+    (the token is looked up anyway). Authlib refused it as a 401 ``unsupported_token_type``
+    without a challenge, which no client can act on."""
+
+    def check_params(self, request: OAuth2Request, client: OAuthClient) -> None:
+        if "token" not in request.form:
+            raise InvalidRequestError()
+
+
+class CoopRevocation(UnknownHintsIgnored, RevocationEndpoint):
     CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:
@@ -331,7 +342,7 @@ class CoopRevocation(RevocationEndpoint):
         db.session.commit()
 
 
-class CoopIntrospection(IntrospectionEndpoint):
+class CoopIntrospection(UnknownHintsIgnored, IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)  # noqa: RUF012
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:

@@ -222,3 +222,16 @@ def test_a_hostile_string_is_refused_before_the_view_with_the_field_named(client
     # Text with newlines is still data in JSON (tab, LF, CR); other controls are not.
     ok = client.post("/auth/initiate-login", json={"email": "not an email\n"})
     assert ok.status_code == 400 and ok.json["error"] == "invalid_email"
+
+
+@pytest.mark.parametrize("path", ["/oauth/introspect", "/oauth/revoke"])
+def test_an_empty_basic_header_is_an_unauthenticated_client(client, path):
+    r = client.post(path, data={"token": "x"}, headers={"Authorization": "Basic "})
+    assert r.status_code == 401 and r.json["error"] == "invalid_client"
+    assert r.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize("path", ["/oauth/introspect", "/oauth/revoke"])
+def test_an_unknown_token_type_hint_is_ignored(client, coop, path):
+    r = client.post(path, data={"token": "", "token_type_hint": ".exe"}, headers=coop.basic)
+    assert r.status_code == 200, r.get_data(as_text=True)
