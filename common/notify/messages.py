@@ -33,6 +33,9 @@ REQUIRED: Final[Mapping[Kind, tuple[str, ...]]] = {
     # rest), "coopname" its account name.
     Kind.ACCESS_GRANTED: ("coop", "coopname", "at"),
     Kind.ACCESS_REVOKED: ("coop", "coopname", "at"),
+    Kind.RECOVERY_KEY_CREATED: ("at",),
+    Kind.RECOVERY_KEY_USED: ("at",),
+    Kind.ACCOUNT_DELETED: ("at",),
 }
 # Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout,
 # "fields" (the shared field names, comma-separated) for a granted access.

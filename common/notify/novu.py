@@ -42,6 +42,9 @@ NOVU_WORKFLOW_IDS: Final[Mapping[NotificationKind, str]] = {
     NotificationKind.PASSWORD_CHANGED: "password-changed",
     NotificationKind.ACCESS_GRANTED: "access-granted",
     NotificationKind.ACCESS_REVOKED: "access-revoked",
+    NotificationKind.RECOVERY_KEY_CREATED: "recovery-key-created",
+    NotificationKind.RECOVERY_KEY_USED: "recovery-key-used",
+    NotificationKind.ACCOUNT_DELETED: "account-deleted",
 }
 
 TRIGGER_PATH: Final = "/v1/events/trigger"

@@ -32,6 +32,12 @@ class NotificationKind(StrEnum):
     ACCESS_GRANTED = "access_granted"
     # The member revoked a cooperative's access (its grant) in card.coop.
     ACCESS_REVOKED = "access_revoked"
+    # A recovery key was created or replaced (the previous one, if any, no longer works).
+    RECOVERY_KEY_CREATED = "recovery_key_created"
+    # A recovery key was used to set a new password; it is spent, a new one is needed.
+    RECOVERY_KEY_USED = "recovery_key_used"
+    # The account and everything in it were deleted (sent to the address it had).
+    ACCOUNT_DELETED = "account_deleted"
 
 
 class DeliveryError(Exception):

@@ -209,4 +209,58 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
                    "did not revoke the access, change your card.coop password.",
         ),
     },
+    Kind.RECOVERY_KEY_CREATED: {
+        "ru": Text(
+            subject="Новый ключ восстановления card.coop",
+            intro="Для вашей учётной записи card.coop создан новый ключ восстановления. "
+                  "Прежний ключ, если он был, больше не действует.",
+            advice="Если это были вы, храните новый ключ в надёжном месте. Если это были не "
+                   "вы, немедленно войдите в card.coop, смените пароль и создайте новый ключ "
+                   "восстановления.",
+        ),
+        "en": Text(
+            subject="A new card.coop recovery key",
+            intro="A new recovery key was created for your card.coop account. The previous "
+                  "key, if there was one, no longer works.",
+            advice="If it was you, keep the new key somewhere safe. If it was not you, log in "
+                   "to card.coop now, change your password and create a new recovery key.",
+        ),
+    },
+    Kind.RECOVERY_KEY_USED: {
+        "ru": Text(
+            subject="Ключ восстановления card.coop использован",
+            intro="С помощью вашего ключа восстановления для учётной записи card.coop задан "
+                  "новый пароль. Этот ключ больше не действует.",
+            advice="Создайте новый ключ восстановления: card.coop → «Безопасность». Если это "
+                   "были не вы, немедленно смените пароль и обратитесь в поддержку card.coop.",
+        ),
+        "en": Text(
+            subject="Your card.coop recovery key was used",
+            intro="Your recovery key was used to set a new password for your card.coop "
+                  "account. That key no longer works.",
+            advice="Create a new recovery key: card.coop → Security. If it was not you, change "
+                   "your password now and contact card.coop support.",
+        ),
+    },
+    Kind.ACCOUNT_DELETED: {
+        "ru": Text(
+            subject="Учётная запись card.coop удалена",
+            intro="Ваша учётная запись card.coop удалена вместе с картой пайщика, "
+                  "аккаунтами в кооперативах и всеми доступами: кооперативы больше не могут "
+                  "получать ваши данные через card.coop.",
+            advice="Данные, которые кооперативы уже получили, остаются у них и обрабатываются "
+                   "по их собственной политике конфиденциальности. С этим адресом можно снова "
+                   "зарегистрироваться. Если вы не удаляли учётную запись, обратитесь в "
+                   "поддержку card.coop.",
+        ),
+        "en": Text(
+            subject="Your card.coop account was deleted",
+            intro="Your card.coop account was deleted together with your member card, your "
+                  "cooperative accounts and every access you had given: cooperatives can no "
+                  "longer read your data through card.coop.",
+            advice="Data cooperatives have already received stays with them under their own "
+                   "privacy policies. You can register again with this address. If you did not "
+                   "delete the account, contact card.coop support.",
+        ),
+    },
 }
