@@ -18,14 +18,18 @@ from .card_models import (
     StoredAccount,
     StoredCard,
 )
-from .client import IdpClient, Session
+from .client import IdpClient, Session, read_authorization_response
 from .errors import (
+    AccessDenied,
+    AccessRefused,
     ApiError,
+    AuthorizationError,
     BadRequest,
     Conflict,
     Forbidden,
     Gone,
     InvalidCredentials,
+    NotAMember,
     NotFound,
     RateLimited,
     ResponseError,
@@ -36,9 +40,12 @@ from .errors import (
 from .models import Attempt, PrivacyPolicy, ResendResult, SessionInfo, Tokens
 
 __all__ = [
+    "AccessDenied",
+    "AccessRefused",
     "Account",
     "ApiError",
     "Attempt",
+    "AuthorizationError",
     "BadRequest",
     "Card",
     "CardInvalid",
@@ -49,6 +56,7 @@ __all__ = [
     "Gone",
     "IdpClient",
     "InvalidCredentials",
+    "NotAMember",
     "NotFound",
     "PrivacyPolicy",
     "RateLimited",
@@ -64,5 +72,6 @@ __all__ = [
     "Tokens",
     "Unauthorized",
     "UnsafeKdf",
+    "read_authorization_response",
     "recover",
 ]

@@ -14,7 +14,9 @@ the password and `enc_key` never leave the process.
 
 from __future__ import annotations
 
+import hmac
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -36,7 +38,7 @@ from .card_models import (
     revision_from_json,
 )
 from .crypto import KdfParams, ProtocolError, derive_keys, kdf_salt_email, normalize_email
-from .errors import ApiError, ResponseError, error_for_status
+from .errors import ApiError, ResponseError, authorization_error, error_for_status
 from .models import MAX_KDF_ITERATIONS, Attempt, PrivacyPolicy, ResendResult, SessionInfo, Tokens
 
 __all__ = ["USER_AGENT", "HttpApi", "IdpClient", "Session"]
@@ -47,6 +49,41 @@ _MAX_ERROR_MESSAGE = 500
 _REDACTED = "[redacted]"
 
 T = TypeVar("T")
+
+
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def read_authorization_response(params: Mapping[str, str], *, state: str,
+                                issuer: str | None = None) -> str:
+    """The ticket of an authorization response, or the reason there is none, as an exception.
+
+    `params`: the query of the redirect to your redirect_uri (e.g. Flask's ``request.args``), or,
+    in the iframe method, what your page posts from the widget (``ticket``, or ``error`` and
+    ``cardcoop_reason`` = the ``reason`` given to ``onError``). `state`: the one this browser's
+    flow started with. `issuer`: idp's issuer; when given, ``iss`` must name it (RFC 9207).
+
+    Raises `cardcoop.errors.AccessRefused` (the member refused), `cardcoop.errors.NotAMember`
+    (not a member of the cooperative yet), another `cardcoop.errors.AuthorizationError` for any
+    other ``error`` (`AccessDenied` without a known reason), and `ResponseError`
+    (``state_mismatch``, ``issuer_mismatch``, ``invalid_response``) for an answer that is not
+    idp's to this flow: then nothing in it may be trusted.
+    """
+    got_state = params.get("state") or ""
+    if not state or not hmac.compare_digest(got_state.encode(), state.encode()):
+        raise ResponseError("The response's state is not this flow's.", error="state_mismatch")
+    if issuer is not None and (params.get("iss") or "").rstrip("/") != issuer.rstrip("/"):
+        raise ResponseError("The response's iss is not this idp.", error="issuer_mismatch")
+    error = params.get("error")
+    if error is not None:
+        code = error if _ERROR_CODE.fullmatch(error) else "invalid_response"
+        message = (params.get("error_description") or "")[:_MAX_ERROR_MESSAGE]
+        reason = params.get("cardcoop_reason") or params.get("reason")
+        raise authorization_error(code, message, reason=reason, state=got_state)
+    ticket = params.get("code") or params.get("ticket")
+    if not ticket:
+        raise ResponseError("The response has neither a ticket nor an error.")
+    return ticket
 
 
 class HttpApi:

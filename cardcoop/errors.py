@@ -15,18 +15,23 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AccessDenied",
+    "AccessRefused",
     "ApiError",
+    "AuthorizationError",
     "BadRequest",
     "Conflict",
     "Forbidden",
     "Gone",
     "InvalidCredentials",
+    "NotAMember",
     "NotFound",
     "RateLimited",
     "ResponseError",
     "ServerError",
     "Unauthorized",
     "UnsafeKdf",
+    "authorization_error",
     "error_for_status",
 ]
 
@@ -107,6 +112,49 @@ class UnsafeKdf(ResponseError):
 
     def __init__(self, message: str, *, status: int = 0) -> None:
         super().__init__(message, status=status, error="unsafe_kdf")
+
+
+class AuthorizationError(ApiError):
+    """The authorization response (the redirect to your redirect_uri, or the widget's
+    ``onError``) carried an error instead of a ticket (RFC 6749 §4.1.2.1): `error` is its code
+    (``invalid_scope``, ``server_error``, ``temporarily_unavailable``...), `message` its
+    ``error_description``, `state` the state it answered. `status` is 0: no HTTP call failed."""
+
+    def __init__(self, error: str, message: str, *, state: str | None = None) -> None:
+        super().__init__(0, error, message)
+        self.state = state
+
+
+class AccessDenied(AuthorizationError):
+    """``error=access_denied``: no access was given. One of its two subclasses says why when idp
+    said (``cardcoop_reason``); an ``AccessDenied`` itself has no known reason."""
+
+    reason: str | None = None
+
+
+class AccessRefused(AccessDenied):
+    """The member refused (``cardcoop_reason=refused``)."""
+
+    reason = "refused"
+
+
+class NotAMember(AccessDenied):
+    """The member is not a member of the cooperative yet (``cardcoop_reason=not_a_member``):
+    offer joining (scope ``account``) instead of sharing. A hint from the member's browser that
+    names nobody, not a statement about any member."""
+
+    reason = "not_a_member"
+
+
+_REASONS: dict[str, type[AccessDenied]] = {"refused": AccessRefused, "not_a_member": NotAMember}
+
+
+def authorization_error(error: str, message: str, *, reason: str | None = None,
+                        state: str | None = None) -> AuthorizationError:
+    """The most specific `AuthorizationError` for an error authorization response."""
+    if error != "access_denied":
+        return AuthorizationError(error, message, state=state)
+    return _REASONS.get(reason or "", AccessDenied)(error, message, state=state)
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {

@@ -48,12 +48,12 @@ __all__ = [
 ]
 
 SCHEMA_ID = "card.coop/schema/v1"
-# One source of truth, no copies: the file belongs to the idp (which serves it) and the SDK is
-# shipped in the same distribution, so `idp/` sits beside `cardcoop/` both in the repository and
-# in site-packages. importlib.resources would need `idp.card` to be importable, i.e. the whole
-# Flask app's package on the import path of an SDK user; a path next to ours does not.
-# (Packaging: the wheel must carry the file, e.g. package-data `"idp" = ["card/*.json"]`.)
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "idp" / "card" / "schema_v1.json"
+# One source of truth, no copies in the repository: the file belongs to the idp (which serves
+# it). In a checkout (and the full project's install) `idp/` sits beside `cardcoop/`; the SDK's
+# own wheel (sdk/pyproject.toml) carries the same file inside the package, built from that one.
+_HERE = Path(__file__).resolve().parent
+SCHEMA_PATH = (_HERE / "schema_v1.json" if (_HERE / "schema_v1.json").is_file()
+               else _HERE.parent / "idp" / "card" / "schema_v1.json")
 
 BIRTHDATE_MIN = "1900-01-01"
 # The latest UTC offset in use (Kiribati, UTC+14): "today" there is the last date already begun.

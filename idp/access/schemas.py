@@ -13,7 +13,7 @@ from common.api import Schema
 
 Param = Annotated[str, StringConstraints(max_length=2048)]
 OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                "code_challenge_method", "nonce", "fields", "origin", "prompt")
+                "code_challenge_method", "nonce", "fields", "origin", "prompt", "max_age")
 
 
 class AuthorizationRequestIn(Schema):
@@ -32,6 +32,8 @@ class AuthorizationRequestIn(Schema):
     fields: Param | None = Field(default=None, description="Card fields the cooperative asks for")
     origin: Param | None = Field(default=None, description="Iframe method: the embedding origin")
     prompt: Param | None = None
+    max_age: Param | None = Field(default=None, description="OpenID Connect: seconds since the "
+                                                            "last password proof at most")
 
     def oauth_params(self) -> dict[str, str]:
         return {name: value for name in OAUTH_PARAMS
@@ -84,8 +86,20 @@ class TicketOut(Schema):
     origin: str | None = Field(description="Iframe method: the only origin to postMessage to")
 
 
+# Why the answer is a refusal; the cooperative receives it as `cardcoop_reason` beside
+# error=access_denied (docs/api.md "What the cooperative receives").
+RefusalReason = Literal["refused", "not_a_member"]
+
+
+class DenyIn(AuthorizationRequestIn):
+    reason: RefusalReason = Field(
+        default="refused", description="`refused`: the member said no; `not_a_member`: the "
+        "member is not (yet) a member of the cooperative and went back to it")
+
+
 class RefusalOut(Schema):
     error: Literal["access_denied"]
+    reason: RefusalReason
     state: str | None
     mode: Literal["redirect", "iframe"]
     redirect_to: str | None

@@ -100,6 +100,7 @@ class Refusal:
     mode: Mode
     redirect_to: str | None
     origin: str | None
+    reason: str = "refused"
 
 
 def oauth_error(error: OAuth2Error) -> ApiError:
@@ -302,13 +303,27 @@ def with_response_params(ctx: IdpServices, uri: str, params: dict[str, str | Non
     return str(add_params_to_uri(uri, pairs))
 
 
-def refuse(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, str]) -> Refusal:
+# The refusal as the cooperative receives it: always error=access_denied (RFC 6749 §4.1.2.1, so
+# any OAuth client reads it as a refusal), and why in a vendor-prefixed extension parameter
+# (RFC 6749 §8.2), which clients that do not know it ignore.
+REFUSAL_TEXT = {
+    "refused": "The member refused.",
+    "not_a_member": "The member is not a member of this cooperative yet.",
+}
+
+
+def refuse(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, str],
+           reason: str = "refused") -> Refusal:
+    """Where the refusal goes. The reason is what the member's page says (the request needs no
+    login): a hint for the cooperative's next step, naming nobody."""
     grant = validate_request(server, params, None)
     state = params.get("state")
     if grant.redirect_uri:
         return Refusal(state, "redirect", with_response_params(
-            ctx, grant.redirect_uri, {"error": "access_denied", "state": state}), None)
-    return Refusal(state, "iframe", None, params.get("origin"))
+            ctx, grant.redirect_uri, {"error": "access_denied",
+                                      "error_description": REFUSAL_TEXT[reason],
+                                      "cardcoop_reason": reason, "state": state}), None, reason)
+    return Refusal(state, "iframe", None, params.get("origin"), reason)
 
 
 # -- the member's list ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from idp.access import service
 from idp.access.schemas import (
     AccountRef,
     AuthorizationRequestIn,
+    DenyIn,
     ExchangeTicketIn,
     GrantOut,
     GrantsOut,
@@ -114,11 +115,17 @@ def make_blueprint() -> Blueprint:
 
     @bp.post("/deny")
     @endpoint(summary="The member refuses: where to send the refusal", tags=("access",),
-              body=AuthorizationRequestIn, responses={200: RefusalOut})
-    def deny(body: AuthorizationRequestIn) -> RefusalOut:
-        refusal = service.refuse(services(), oauth_server(), body.oauth_params())
-        return RefusalOut(error="access_denied", state=refusal.state, mode=refusal.mode,
-                          redirect_to=refusal.redirect_to, origin=refusal.origin)
+              body=DenyIn, responses={200: RefusalOut},
+              description="`reason`: `refused` (the member said no) or `not_a_member` (the "
+                          "member is not a member of the cooperative yet). The cooperative "
+                          "receives `error=access_denied` with `cardcoop_reason` = the reason "
+                          "(redirect), or `{type: 'cardcoop:error', error: 'access_denied', "
+                          "reason}` (iframe).")
+    def deny(body: DenyIn) -> RefusalOut:
+        refusal = service.refuse(services(), oauth_server(), body.oauth_params(), body.reason)
+        return RefusalOut(error="access_denied", reason=body.reason, state=refusal.state,
+                          mode=refusal.mode, redirect_to=refusal.redirect_to,
+                          origin=refusal.origin)
 
     @bp.post("/exchange-ticket")
     @endpoint(summary="Exchange a ticket for the cooperative's access token",

@@ -217,7 +217,9 @@ def test_refusal_goes_back_as_access_denied(client, coop):
     r = client.post("/access/deny", json={"coopname": COOP, **params})
     assert r.status_code == 200
     query = query_of(r.json["redirect_to"])
-    assert query == {"error": "access_denied", "state": params["state"], "iss": "http://idp.test"}
+    assert query == {"error": "access_denied", "error_description": "The member refused.",
+                     "cardcoop_reason": "refused", "state": params["state"],
+                     "iss": "http://idp.test"}
     iframe = auth_request(challenge=challenge, redirect_uri=None, origin=ORIGIN)
     r = client.post("/access/deny", json={"coopname": COOP, **iframe})
     assert r.json["redirect_to"] is None and r.json["origin"] == ORIGIN
