@@ -40,11 +40,14 @@ def _fail(error: clients.ClientError) -> None:
 def create_command(coopname: str, redirect_uris: tuple[str, ...],
                    iframe_origins: tuple[str, ...], post_logout_uris: tuple[str, ...],
                    id_token_alg: str, jwk_file: Path | None) -> None:
-    """Register a cooperative; prints its client secret once."""
+    """Register a cooperative ВОСХОД knows; prints its client secret once."""
+    from idp.services import services
+
     try:
         jwk = json.loads(jwk_file.read_text()) if jwk_file else None
         issued = clients.create(coopname, list(redirect_uris), list(iframe_origins), jwk,
-                                list(post_logout_uris), id_token_alg)
+                                list(post_logout_uris), id_token_alg,
+                                registry=services().registry)
     except json.JSONDecodeError:
         raise click.ClickException("the --jwk file is not JSON") from None
     except clients.ClientError as error:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.db import db, utcnow
+from common.voskhod import Registry, RegistryUnavailable, SandboxRegistry, UnknownCooperative
 from idp.auth.sessions import token_hash
 from idp.oauth.models import OAuthClient
 from idp.tokens import ID_TOKEN_ALGS, ID_TOKEN_DEFAULT_ALG
@@ -55,6 +56,23 @@ def check_origin(origin: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def check_registered(registry: Registry, coopname: str) -> None:
+    """The cooperative is one ВОСХОД knows (and can be asked about now)."""
+    try:
+        registry.cooperative(coopname)
+    except UnknownCooperative:
+        known = ""
+        if isinstance(registry, SandboxRegistry):
+            names = ", ".join(sorted(c.coopname for c in registry.cooperatives()))
+            known = f" The sandbox registry knows: {names}."
+        raise ClientError(f"the ВОСХОД registry does not know the cooperative {coopname!r}: "
+                          f"check the name (it is the cooperative's account, coopname), or "
+                          f"register the cooperative in ВОСХОД first.{known}") from None
+    except RegistryUnavailable:
+        raise ClientError("the ВОСХОД registry does not answer, so the cooperative cannot be "
+                          "checked; nothing was written. Try again later.") from None
+
+
 def check_jwk(jwk: Any) -> dict[str, Any]:
     if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") not in JWK_CURVES:
         raise ClientError("the encryption key must be an EC JWK on P-256 or secp256k1")
@@ -68,7 +86,11 @@ def check_jwk(jwk: Any) -> dict[str, Any]:
 def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
            encryption_jwk: dict[str, Any] | None = None,
            post_logout_redirect_uris: list[str] | None = None,
-           id_token_alg: str = ID_TOKEN_DEFAULT_ALG) -> IssuedSecret:
+           id_token_alg: str = ID_TOKEN_DEFAULT_ALG,
+           registry: Registry | None = None) -> IssuedSecret:
+    """A new client. With `registry` (the CLI passes the configured one) the cooperative must
+    be known to ВОСХОД: idp asks the registry for its name and key on every consent, so a
+    client of an unknown cooperative could only fail in front of its members."""
     if not is_valid_antelope_name(coopname):
         raise ClientError(f"client_id must be the cooperative's Antelope name: {coopname!r}")
     if not redirect_uris:
@@ -77,15 +99,19 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
         raise ClientError(f"the ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
     if db.session.get(OAuthClient, coopname) is not None:
         raise ClientError(f"a client {coopname!r} exists already")
-    secret = secrets.token_urlsafe(32)
-    db.session.add(OAuthClient(
-        client_id=coopname, secret_hash=token_hash(secret),
+    client = OAuthClient(
+        client_id=coopname,
         redirect_uris=[check_redirect_uri(u) for u in dict.fromkeys(redirect_uris)],
         iframe_origins=[check_origin(o) for o in dict.fromkeys(iframe_origins)],
         post_logout_redirect_uris=[check_redirect_uri(u) for u in
                                    dict.fromkeys(post_logout_redirect_uris or [])],
         id_token_signed_response_alg=id_token_alg,
-        encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None))
+        encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None)
+    if registry is not None:
+        check_registered(registry, coopname)
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash = token_hash(secret)
+    db.session.add(client)
     db.session.commit()
     return IssuedSecret(coopname, secret)
 

@@ -68,13 +68,13 @@ def test_a_registered_jwk_replaces_the_chain_key(app, tmp_path):
     key = crypto.K1PrivateKey.generate()
     path = tmp_path / "coop.jwk"
     path.write_text(json.dumps(key.public_key.to_jwk()))
-    result = cli(app, "create", "jwkcoop", "--redirect-uri", "https://j.example/cb",
+    result = cli(app, "create", "zelenyisad", "--redirect-uri", "https://j.example/cb",
                  "--jwk", str(path))
     assert result.exit_code == 0, result.output
     assert "JWK secp256k1" in cli(app, "list").output
     private = tmp_path / "private.jwk"
     private.write_text(json.dumps(key.to_jwk()))
-    leaked = cli(app, "create", "jwkcoopb", "--redirect-uri", "https://j.example/cb",
+    leaked = cli(app, "create", "narodnyhleb", "--redirect-uri", "https://j.example/cb",
                  "--jwk", str(private))
     assert leaked.exit_code != 0 and "private key" in leaked.output
 
