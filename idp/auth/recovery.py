@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -24,7 +24,7 @@ from idp.auth.password import notify_password_changed, require_password, set_pas
 from idp.auth.sessions import Tokens, open_session, revoke_all
 from idp.card.envelopes import RECOVERY_CARD_KEY, check_envelope
 from idp.card.models import Card
-from idp.models import AuthSession, Member, RecoveryAttempt
+from idp.models import AuditEvent, AuthSession, Member, RecoveryAttempt
 from idp.passwords import parse_hash_key
 from idp.services import IdpServices
 
@@ -44,7 +44,20 @@ def setup(ctx: IdpServices, session: AuthSession, hash_key: str, recovery_auth: 
     member.recovery_wrapped_card_key = recovery_wrapped_card_key
     member.recovery_created_at = utcnow()
     audit.record("recovery_key_set", client=client, member_id=member.id, actor=str(member.id))
+    ctx.notify(NotificationKind.RECOVERY_KEY_CREATED, to_email=member.email,
+               subscriber_id=str(member.id), ip=client.ip, user_agent=client.user_agent,
+               at=utcnow().isoformat(timespec="seconds"))
     db.session.commit()
+
+
+def spent_at(member: Member) -> datetime | None:
+    """When the member's last recovery key was used, if no new one was set up since (the page
+    then asks for a new one): the time of that recovery, from the audit."""
+    if member.recovery_verifier is not None:
+        return None
+    return db.session.scalar(select(AuditEvent.at).where(
+        AuditEvent.member_id == member.id, AuditEvent.event == "password_recovered")
+        .order_by(AuditEvent.id.desc()).limit(1))
 
 
 def initiate(ctx: IdpServices, email: str, client: ClientInfo) -> uuid.UUID:
@@ -130,9 +143,16 @@ def complete(ctx: IdpServices, email: str, attempt_id: uuid.UUID, new_hash_key: 
     member = db.session.get(Member, attempt.member_id)
     assert member is not None  # members are not deleted while an attempt is open
     set_password(ctx, member, new_hash_key, wrapped_card_key, kdf_iterations)
+    # The key is spent: whoever saw it while it was typed in must not be able to use it again
+    # (its wrapped card key would still open the card). The member is asked for a new one.
+    member.recovery_verifier = member.recovery_wrapped_card_key = None
+    member.recovery_created_at = None
     revoke_all(member.id, keep=None, reason="password_recovered")
     lockout.clear(member.email)  # the owner proved themselves twice over
     audit.record("password_recovered", client=client, member_id=member.id, actor=str(member.id))
+    ctx.notify(NotificationKind.RECOVERY_KEY_USED, to_email=member.email,
+               subscriber_id=str(member.id), ip=client.ip, user_agent=client.user_agent,
+               at=utcnow().isoformat(timespec="seconds"))
     notify_password_changed(ctx, member, client)
     tokens = open_session(ctx, member, client)
     db.session.commit()

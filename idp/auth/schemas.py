@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict
 
@@ -155,6 +155,9 @@ class RecoverySetupIn(Schema):
 class RecoveryStatusOut(Schema):
     enabled: bool
     created_at: datetime | None = None
+    used_at: datetime | None = Field(
+        default=None, description="When the last recovery key was used (and so spent), if no "
+                                  "new one was made since: the member is asked to make one")
 
 
 class RecoveryInitiateOut(Schema):
@@ -180,3 +183,111 @@ class RecoveryCompleteIn(Schema):
     new_hash_key: str = Field(alias="newHashKey", pattern=r"^[A-Za-z0-9_-]{43}$")
     wrapped_card_key: Envelope
     kdf: KdfIn | None = None
+
+
+class PasswordProofIn(Schema):
+    """A fresh password proof: re-authentication, and deleting the account."""
+
+    hash_key: HashKey
+
+
+class DeletedOut(Schema):
+    deleted: bool
+
+
+class ExportKdf(Schema):
+    type: str
+    iterations: int
+    kdf_email: str = Field(alias="kdfEmail")
+    server_salt: str = Field(alias="serverSalt")
+
+
+class ExportRecovery(Schema):
+    enabled: bool
+    created_at: datetime | None
+
+
+class ExportAccount(Schema):
+    sub: uuid.UUID
+    email: str
+    created_at: datetime
+    privacy_version: str
+    privacy_accepted_at: datetime
+    password_changed_at: datetime | None
+    kdf: ExportKdf
+    recovery: ExportRecovery
+
+
+class ExportSession(Schema):
+    id: uuid.UUID
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None
+    current: bool
+
+
+class ExportGrant(Schema):
+    id: uuid.UUID
+    cooperative: str
+    scope: list[str]
+    username: str | None
+    public_key: str | None
+    shared_fields: list[str]
+    encrypted_data: str | None = Field(description="The share, encrypted to the cooperative")
+    recipient_kid: str | None
+    created_at: datetime
+    updated_at: datetime
+    revoked_at: datetime | None
+
+
+class ExportToken(Schema):
+    cooperative: str
+    scope: list[str]
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class ExportEvent(Schema):
+    at: datetime
+    event: str
+    ip: str
+    details: dict[str, Any]
+
+
+class ExportCoopAccount(Schema):
+    coopname: str
+    username: str
+    public_key: str
+    created_at: datetime
+    encrypted_account: str = Field(description="Compact JWE under the card key")
+
+
+class ExportCard(Schema):
+    card_id: uuid.UUID
+    card_number: str
+    revision: int
+    meta: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    wrapped_card_key: str
+    encrypted_personal_data: str = Field(description="Compact JWE under the card key")
+    accounts: list[ExportCoopAccount]
+
+
+class ExportOut(Schema):
+    """Everything idp stores about the member, as stored: the card stays ciphertext (the
+    member's browser decrypts it into the downloaded file)."""
+
+    format: Literal["card.coop/export/v1"]
+    exported_at: datetime
+    account: ExportAccount
+    sessions: list[ExportSession]
+    grants: list[ExportGrant]
+    cooperative_tokens: list[ExportToken]
+    audit_events: list[ExportEvent]
+    card: ExportCard | None

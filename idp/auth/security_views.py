@@ -1,4 +1,5 @@
-"""/auth/change-password and /auth/recovery*: the account-security routes of the auth blueprint."""
+"""/auth/change-password, /auth/recovery*, /auth/reauth, /auth/delete-account and /auth/export:
+the account-security routes of the auth blueprint."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from flask import Blueprint
 
 from common.api import endpoint
 from common.security import client_info
-from idp.auth import password, recovery
+from idp.auth import account, password, recovery
 from idp.auth.bearer import current_session
 from idp.auth.emails import normalize_email
 from idp.auth.schemas import (
     ChangedOut,
     ChangePasswordIn,
+    DeletedOut,
+    ExportOut,
     InitiateLoginIn,
     Kdf,
+    PasswordProofIn,
     RecoveryCompleteIn,
     RecoveryInitiateOut,
     RecoverySetupIn,
@@ -40,6 +44,38 @@ def add_routes(bp: Blueprint) -> None:
                                  body.kdf.iterations if body.kdf else None, client_info())
         return ChangedOut(changed=True)
 
+    @bp.post("/auth/reauth")
+    @endpoint(summary="Prove the password again before the page shows a secret", tags=TAG,
+              body=PasswordProofIn, auth="bearer", responses={204: None},
+              description="Answers 204 for the right password and 403 `wrong_password` for a "
+                          "wrong one, which counts toward the login lockout (429).",
+              errors=(400, 403, 413, 429))
+    def reauth(body: PasswordProofIn) -> None:
+        _, session = current_session()
+        account.reauth(services(), session, body.hash_key, client_info())
+
+    @bp.post("/auth/delete-account")
+    @endpoint(summary="Delete the account and everything in it", tags=TAG, body=PasswordProofIn,
+              auth="bearer", responses={200: DeletedOut},
+              description="With a fresh password proof (a wrong one counts toward the lockout). "
+                          "In one transaction the card, its accounts, the grants with the "
+                          "cooperatives' tickets and tokens, the sessions and the member are "
+                          "deleted; a confirmation email is sent. What the audit keeps is in "
+                          "docs/security.md.",
+              errors=(400, 403, 413, 429))
+    def delete_account(body: PasswordProofIn) -> DeletedOut:
+        _, session = current_session()
+        account.delete_account(services(), session, body.hash_key, client_info())
+        return DeletedOut(deleted=True)
+
+    @bp.get("/auth/export")
+    @endpoint(summary="Everything idp stores about the member, as one JSON document", tags=TAG,
+              auth="bearer", responses={200: ExportOut}, errors=(429,),
+              description="The card as stored (ciphertext): the member's browser decrypts it.")
+    def export() -> ExportOut:
+        _, session = current_session()
+        return ExportOut.model_validate(account.export(services(), session))
+
     @bp.get("/auth/recovery")
     @endpoint(summary="Whether a recovery key is set up", tags=TAG, auth="bearer",
               responses={200: RecoveryStatusOut}, errors=(429,))
@@ -47,7 +83,8 @@ def add_routes(bp: Blueprint) -> None:
         _, session = current_session()
         member = session.member
         return RecoveryStatusOut(enabled=member.recovery_verifier is not None,
-                                 created_at=member.recovery_created_at)
+                                 created_at=member.recovery_created_at,
+                                 used_at=recovery.spent_at(member))
 
     @bp.post("/auth/recovery")
     @endpoint(summary="Set up (or replace) the recovery key", tags=TAG, body=RecoverySetupIn,
