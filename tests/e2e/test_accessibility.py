@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import random_email
-from tests.e2e.conftest import LiveIdp, Steps, fill_fields, open_app
+from tests.e2e.conftest import ARTIFACTS, LiveIdp, Steps, fill_fields, open_app
 from tests.e2e.test_sharing import JOIN, CoopSite, coop_site  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -91,7 +91,9 @@ class Audit:
         found = axe_violations(self.page)
         if found:
             self.failures[name] = describe(found)
-            self.page.screenshot(path=f"/tmp/axe-{self.size}-{name}.png", full_page=True)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(ARTIFACTS / f"axe-{self.size}-{name}.png"),
+                                 full_page=True)
 
     def verdict(self) -> None:
         print(f"axe ({self.size}): {len(self.visited)} pages: {', '.join(self.visited)}")
