@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.conftest import random_email
 from tests.e2e.conftest import ARTIFACTS, LiveIdp, Steps, fill_fields, open_app
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SIZES: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 900},
+                                  "phone": {"width": 390, "height": 844}}
 PASSWORD = "доступно каждому пайщику 2026"
 CARD = {
     "/last_name": "Кузнецова",
