@@ -62,7 +62,10 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
 
     access_token_ttl: int = Field(default=900, ge=60, le=900)  # seconds; issue #2: ≤ 15 min
+    # The idp session (one per browser, held by an HttpOnly cookie, issue #9): its absolute
+    # lifetime (also that of its refresh tokens) and how long it survives without use.
     refresh_token_ttl: int = Field(default=30 * 86_400, ge=3_600)
+    session_idle_ttl: int = Field(default=8 * 3_600, ge=300)
 
     # Email codes (issue #2): 6 digits, 15 min, 5 wrong tries, resend throttled.
     code_ttl: int = Field(default=900, ge=60)

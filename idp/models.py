@@ -121,7 +121,11 @@ class CredentialFailures(Base):
 
 
 class AuthSession(Base):
-    """A logged-in device. Access tokens name it (``sid``) and die with it."""
+    """A logged-in browser or device. Access tokens name it (``sid``) and die with it.
+
+    A browser holds it by an HttpOnly cookie whose secret is kept here as SHA-256 only
+    (``cookie_hash``); ``auth_time`` is the last password proof (login or unlock), which OpenID
+    Connect's ``max_age`` and ``auth_time`` speak of."""
 
     __tablename__ = "idp_sessions"
 
@@ -135,6 +139,8 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(Timestamp)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    cookie_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    auth_time: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
     member: Mapped[Member] = relationship(back_populates="sessions")
 

@@ -27,6 +27,7 @@ from common.errors import (
     InvalidRequest,
     NotFound,
     ServiceUnavailable,
+    Unauthorized,
 )
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -36,6 +37,7 @@ from idp import audit
 from idp.card.models import Card, CoopAccount
 from idp.card.service import find_card
 from idp.models import AuthSession, Member
+from idp.oauth import sso
 from idp.oauth.models import AuthorizationCode, Grant, OAuthClient, OAuthToken
 from idp.oauth.server import (
     CardAuthorizationServer,
@@ -208,14 +210,14 @@ def _jwe_header(jwe: str) -> dict[str, Any]:
     return header
 
 
-def _claims(ctx: IdpServices, member: Member, found: ShareTarget,
+def _claims(ctx: IdpServices, member: Member, card: Card, scopes: list[str],
             session: AuthSession) -> dict[str, Any]:
     """What the ID token and userinfo will say: only what the server knows in clear."""
-    claims: dict[str, Any] = {"sub": str(found.card.id), "sid": str(session.id),
+    claims: dict[str, Any] = {"sub": str(card.id), "sid": str(session.id),
                               "email": member.email, "email_verified": True,
-                              "card_number": found.card.number}
-    if "cardcoop:memberships" in found.scopes:
-        claims["memberships"] = memberships(ctx, found.card)
+                              "card_number": card.number}
+    if "cardcoop:memberships" in scopes:
+        claims["memberships"] = memberships(ctx, card)
     return claims
 
 
@@ -253,9 +255,13 @@ def share(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, s
     elif supplied:
         raise InvalidRequest("This scope shares no card data: send no encrypted_data.",
                              code="invalid_request")
-    claims = _claims(ctx, member, found, session)
+    if sso.password_too_old(session, params):
+        raise Unauthorized("This cooperative asks for the password again.",
+                           code="reauthentication_required")
+    claims = _claims(ctx, member, found.card, found.scopes, session)
     grant = _record_grant(found, member, supplied)
-    ticket = found.grant.issue_ticket(Consent(member.id, session.id, grant.id, claims))
+    ticket = found.grant.issue_ticket(Consent(member.id, session.id, grant.id, claims,
+                                              session.auth_time))
     audit.record("access_granted", client=client, member_id=member.id, actor=str(member.id),
                  coopname=coopname, scope=" ".join(found.scopes))
     ctx.notify(NotificationKind.ACCESS_GRANTED, to_email=member.email,
@@ -270,6 +276,23 @@ def share(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, s
         redirect_to = with_response_params(ctx, redirect_uri, {"code": ticket, "state": state})
     return Ticket(ticket, state, found.mode, redirect_to, None if redirect_uri else
                   params.get("origin"))
+
+
+def sign_in_again(ctx: IdpServices, grant: TicketGrant, consent: Grant,
+                  session: AuthSession, client: ClientInfo) -> str:
+    """Single sign-on (idp.oauth.sso): a ticket under the member's earlier consent to this
+    client, for sign-in scopes only; the consent itself is left as it was."""
+    member = session.member
+    card = find_card(member.id)
+    assert card is not None  # sso.earlier_consent checked it
+    claims = _claims(ctx, member, card, grant.request.scope.split(), session)
+    ticket = grant.issue_ticket(Consent(member.id, session.id, consent.id, claims,
+                                        session.auth_time))
+    session.last_used_at = utcnow()
+    audit.record("signed_in", client=client, member_id=member.id, actor=str(member.id),
+                 coopname=consent.client_id, scope=grant.request.scope)
+    db.session.commit()
+    return ticket
 
 
 def _record_grant(found: ShareTarget, member: Member, supplied: dict[str, Any]) -> Grant:

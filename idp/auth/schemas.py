@@ -102,6 +102,8 @@ class MemberOut(Schema):
 
 class SessionOut(Schema):
     id: uuid.UUID
+    device: str | None = Field(description="Browser and system named from the user agent "
+                                           "(ua-parser); null when it names neither")
     user_agent: str
     ip: str
     created_at: datetime
@@ -111,6 +113,34 @@ class SessionOut(Schema):
 
 class SessionsOut(Schema):
     sessions: list[SessionOut]
+
+
+class RevokedOut(Schema):
+    revoked: int = Field(description="How many sessions were ended")
+
+
+class LogoutIn(Schema):
+    refresh_token: OpaqueToken | None = Field(
+        default=None, alias="refreshToken",
+        description="An API client may send its refresh token: it must be this session's")
+
+
+class UnlockIn(Schema):
+    hash_key: HashKey
+
+
+class BrowserSessionOut(Schema):
+    """The browser's session after a reload: signed in, keys not yet derived (locked)."""
+
+    access_token: str = Field(alias="accessToken")
+    expires_in: int = Field(alias="expiresIn", description="Access token lifetime, seconds")
+    token_type: Literal["Bearer"] = Field(default="Bearer", alias="tokenType")
+    email: str
+    kdf_email: str = Field(alias="kdfEmail",
+                           description="The PBKDF2 salt of the current password, as at login")
+    server_salt: str = Field(alias="serverSalt")
+    kdf: Kdf
+    auth_time: datetime = Field(alias="authTime", description="The last password proof")
 
 
 class PolicyText(Schema):

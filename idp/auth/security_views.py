@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from common.api import endpoint
 from common.security import client_info
-from idp.auth import account, password, recovery
+from idp.auth import account, cookie, password, recovery
 from idp.auth.bearer import current_session
 from idp.auth.emails import normalize_email
 from idp.auth.schemas import (
@@ -125,5 +125,6 @@ def add_routes(bp: Blueprint) -> None:
 
 
 def tokens_out(tokens: Tokens) -> TokensOut:
+    cookie.signed_in(tokens)  # a session just opened is this browser's (issue #9)
     return TokensOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
                      expires_in=tokens.expires_in)

@@ -1,9 +1,13 @@
 """Sessions and their tokens: opening one, refresh-token rotation with reuse detection,
-logout, listing and revoking (issue #2).
+logout, listing and revoking (issue #2); one session per browser, held by a cookie (issue #9).
 
 A refresh token is 32 random bytes shown once and stored as SHA-256 (a database leak yields no
 usable token). Every use rotates it; the old row stays as a tripwire: presenting it again means
 two parties hold the session, so the whole session is revoked and the member told.
+
+A session lives until its absolute end (``refresh_token_ttl``) unless unused for
+``session_idle_ttl``; whatever ends it early tells the clients it signed in to (back-channel
+logout).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
 from idp.models import AuthSession, Member, RefreshToken
+from idp.oauth import backchannel
 from idp.services import IdpServices
 from idp.tokens import AccessClaims
 
@@ -33,6 +38,9 @@ class Tokens:
     access_token: str
     refresh_token: str
     expires_in: int
+    session_id: uuid.UUID
+    # The browser's session cookie (issue #9): set once, when the session opens.
+    cookie: str | None = None
 
 
 def token_hash(token: str) -> str:
@@ -44,18 +52,23 @@ def token_hash(token: str) -> str:
 def open_session(ctx: IdpServices, member: Member, client: ClientInfo) -> Tokens:
     """Start a session for a member who just proved the password (caller commits)."""
     now = utcnow()
+    cookie = secrets.token_urlsafe(32)
     session = AuthSession(id=uuid.uuid4(), member_id=member.id, user_agent=client.user_agent,
-                          ip=client.ip, created_at=now, last_used_at=now,
-                          expires_at=now + timedelta(seconds=ctx.settings.refresh_token_ttl))
+                          ip=client.ip, created_at=now, last_used_at=now, auth_time=now,
+                          expires_at=now + timedelta(seconds=ctx.settings.refresh_token_ttl),
+                          cookie_hash=token_hash(cookie))
     db.session.add(session)
-    return _tokens_for(ctx, session)
+    tokens = _tokens_for(ctx, session)
+    return Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_in, session.id,
+                  cookie)
 
 
 def _tokens_for(ctx: IdpServices, session: AuthSession) -> Tokens:
     refresh = secrets.token_urlsafe(32)
     db.session.add(RefreshToken(session_id=session.id, token_hash=token_hash(refresh)))
     access, ttl = ctx.tokens.issue(session.member_id, session.id)
-    return Tokens(access_token=access, refresh_token=refresh, expires_in=ttl)
+    return Tokens(access_token=access, refresh_token=refresh, expires_in=ttl,
+                  session_id=session.id)
 
 
 def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
@@ -65,7 +78,7 @@ def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
     if row is None:
         raise invalid
     session = db.session.get(AuthSession, row.session_id)
-    if session is None or not _alive(session):
+    if session is None or not alive(ctx, session):
         raise invalid
     now = utcnow()
     # Rotate with a compare-and-set so that two concurrent uses cannot both succeed.
@@ -88,6 +101,7 @@ def _revoke_for_reuse(ctx: IdpServices, session: AuthSession, client: ClientInfo
                            revoke_reason="refresh_reuse"):
         db.session.commit()
         return
+    backchannel.schedule([session.id])
     member = session.member
     audit.record("refresh_reuse", client=client, member_id=member.id, actor=str(member.id),
                  session_id=str(session.id))
@@ -97,8 +111,12 @@ def _revoke_for_reuse(ctx: IdpServices, session: AuthSession, client: ClientInfo
     db.session.commit()
 
 
-def _alive(session: AuthSession) -> bool:
-    return session.revoked_at is None and session.expires_at > utcnow()
+def alive(ctx: IdpServices, session: AuthSession) -> bool:
+    """Not ended, not past its absolute end, and used within the idle lifetime."""
+    now = utcnow()
+    idle = timedelta(seconds=ctx.settings.session_idle_ttl)
+    return (session.revoked_at is None and session.expires_at > now
+            and session.last_used_at + idle > now)
 
 
 def authenticate(ctx: IdpServices, bearer: str) -> tuple[AccessClaims, AuthSession]:
@@ -106,7 +124,7 @@ def authenticate(ctx: IdpServices, bearer: str) -> tuple[AccessClaims, AuthSessi
     and revocation take effect at once rather than when the token expires."""
     claims = ctx.tokens.verify(bearer)
     session = db.session.get(AuthSession, claims.session_id)
-    if session is None or session.member_id != claims.member_id or not _alive(session):
+    if session is None or session.member_id != claims.member_id or not alive(ctx, session):
         raise Unauthorized("The session of this token has ended.", code="invalid_token")
     if utcnow() - session.last_used_at > TOUCH_EVERY:
         session.last_used_at = utcnow()
@@ -114,44 +132,66 @@ def authenticate(ctx: IdpServices, bearer: str) -> tuple[AccessClaims, AuthSessi
     return claims, session
 
 
-def logout(ctx: IdpServices, session: AuthSession, presented_refresh: str,
+def logout(ctx: IdpServices, session: AuthSession, presented_refresh: str | None,
            client: ClientInfo) -> None:
-    row = db.session.scalar(select(RefreshToken).where(
-        RefreshToken.token_hash == token_hash(presented_refresh)))
-    if row is None or row.session_id != session.id:
-        raise Unauthorized("The refresh token does not belong to this session.",
-                           code="invalid_token")
-    _revoke(session, "logout", client, event="logout")
+    """End the session of the request. A browser proves it by its access token (and cookie);
+    an API client that sends its refresh token must send this session's."""
+    if presented_refresh is not None:
+        row = db.session.scalar(select(RefreshToken).where(
+            RefreshToken.token_hash == token_hash(presented_refresh)))
+        if row is None or row.session_id != session.id:
+            raise Unauthorized("The refresh token does not belong to this session.",
+                               code="invalid_token")
+    end_session(session, "logout", client, event="logout")
     db.session.commit()
 
 
-def list_sessions(member_id: uuid.UUID) -> list[AuthSession]:
-    now = utcnow()
+def list_sessions(ctx: IdpServices, member_id: uuid.UUID) -> list[AuthSession]:
     rows = db.session.scalars(select(AuthSession).where(
         AuthSession.member_id == member_id, AuthSession.revoked_at.is_(None))
         .order_by(AuthSession.last_used_at.desc()))
-    return [s for s in rows if s.expires_at > now]
+    return [s for s in rows if alive(ctx, s)]
 
 
-def revoke_session(member_id: uuid.UUID, session_id: uuid.UUID, client: ClientInfo) -> None:
+def revoke_session(ctx: IdpServices, member_id: uuid.UUID, session_id: uuid.UUID,
+                   client: ClientInfo) -> None:
     session = db.session.get(AuthSession, session_id)
     # Someone else's session id answers exactly like one that does not exist.
-    if session is None or session.member_id != member_id or not _alive(session):
+    if session is None or session.member_id != member_id or not alive(ctx, session):
         raise NotFound("No such session.", code="session_not_found")
-    _revoke(session, "revoked", client, event="session_revoked")
+    end_session(session, "revoked", client, event="session_revoked")
     db.session.commit()
 
 
-def revoke_all(member_id: uuid.UUID, *, keep: uuid.UUID | None, reason: str) -> None:
-    """Close every open session of the member but ``keep`` (password change, recovery)."""
-    query = update(AuthSession).where(AuthSession.member_id == member_id,
-                                      AuthSession.revoked_at.is_(None))
+def revoke_others(member_id: uuid.UUID, current: uuid.UUID, client: ClientInfo) -> int:
+    """"Sign out everywhere else": every open session of the member but this one."""
+    ended = revoke_all(member_id, keep=current, reason="signed_out_elsewhere")
+    audit.record("sessions_revoked", client=client, member_id=member_id, actor=str(member_id),
+                 count=ended)
+    db.session.commit()
+    return ended
+
+
+def revoke_all(member_id: uuid.UUID, *, keep: uuid.UUID | None, reason: str) -> int:
+    """Close every open session of the member but ``keep`` (password change, recovery, "sign
+    out everywhere else", deletion); the caller commits. Returns how many were open."""
+    query = select(AuthSession.id).where(AuthSession.member_id == member_id,
+                                         AuthSession.revoked_at.is_(None))
     if keep is not None:
         query = query.where(AuthSession.id != keep)
-    db.session.execute(query.values(revoked_at=utcnow(), revoke_reason=reason))
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(update(AuthSession).where(
+            AuthSession.id.in_(ids), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoke_reason=reason))
+        backchannel.schedule(ids)
+    return len(ids)
 
 
-def _revoke(session: AuthSession, reason: str, client: ClientInfo, *, event: str) -> None:
+def end_session(session: AuthSession, reason: str, client: ClientInfo | None, *,
+                event: str) -> None:
+    """Close one session (caller commits): its tokens stop at once, its clients are told."""
     session.revoked_at, session.revoke_reason = utcnow(), reason
     audit.record(event, client=client, member_id=session.member_id,
                  actor=str(session.member_id), session_id=str(session.id))
+    backchannel.schedule([session.id])

@@ -9,25 +9,30 @@ from flask import Blueprint
 from common.api import endpoint
 from common.security import client_info
 from idp import privacy
-from idp.auth import login, registration, sessions
+from idp.auth import browser, cookie, login, registration, sessions
 from idp.auth.bearer import current_session
+from idp.auth.devices import device_name
 from idp.auth.emails import normalize_email
 from idp.auth.schemas import (
     AttemptOut,
+    BrowserSessionOut,
     CompleteIn,
     InitiateLoginIn,
     InitiateRegistrationIn,
     Kdf,
     LoginAttemptOut,
+    LogoutIn,
     MemberOut,
     PolicyText,
     PrivacyPolicyOut,
     RefreshIn,
     ResendCodeIn,
     ResendCodeOut,
+    RevokedOut,
     SessionOut,
     SessionsOut,
     TokensOut,
+    UnlockIn,
     VerifyEmailIn,
     VerifyEmailOut,
 )
@@ -99,11 +104,38 @@ def make_blueprint() -> Blueprint:
         return tokens_out(sessions.refresh(services(), body.refresh_token, client_info()))
 
     @bp.post("/auth/logout")
-    @endpoint(summary="End this session", tags=TAG, body=RefreshIn, auth="bearer",
-              responses={204: None})
-    def logout(body: RefreshIn) -> None:
+    @endpoint(summary="End this session", tags=TAG, body=LogoutIn, auth="bearer",
+              responses={204: None},
+              description="Ends the token's session (and clears this browser's session "
+                          "cookie); the clients it signed in to get a back-channel logout.")
+    def logout(body: LogoutIn) -> None:
         _, session = current_session()
         sessions.logout(services(), session, body.refresh_token, client_info())
+        cookie.clear_on_response()
+
+    @bp.post("/auth/session")
+    @endpoint(summary="This browser's session: a fresh access token, keys still locked",
+              tags=TAG, responses={200: BrowserSessionOut}, errors=(401, 429),
+              description="Read from the HttpOnly session cookie set at login. After a reload "
+                          "the page is signed in but has no keys: it asks for the password "
+                          "only and derives them again (then `POST /auth/unlock`).")
+    def browser_session() -> BrowserSessionOut:
+        resumed = browser.resume(services(), cookie.presented(), client_info())
+        member = resumed.member
+        return BrowserSessionOut(
+            access_token=resumed.access_token, expires_in=resumed.expires_in,
+            email=member.email, kdf_email=member.salt_email, server_salt=member.server_salt,
+            kdf=Kdf(iterations=member.kdf_iterations), auth_time=resumed.session.auth_time)
+
+    @bp.post("/auth/unlock")
+    @endpoint(summary="Prove the password again (unlock after a reload, or before showing a "
+                      "secret)", tags=TAG, body=UnlockIn, auth="bearer", responses={204: None},
+              errors=(400, 403, 413, 429),
+              description="Counts toward the login lockout. Renews the session's `auth_time` "
+                          "(OpenID Connect `max_age`).")
+    def unlock(body: UnlockIn) -> None:
+        _, session = current_session()
+        browser.unlock(services(), session, body.hash_key, client_info())
 
     @bp.get("/auth/account")
     @endpoint(summary="The member's account: email, salt and KDF parameters", tags=TAG,
@@ -124,16 +156,25 @@ def make_blueprint() -> Blueprint:
     def list_sessions() -> SessionsOut:
         claims, current = current_session()
         return SessionsOut(sessions=[
-            SessionOut(id=s.id, user_agent=s.user_agent, ip=s.ip, created_at=s.created_at,
-                       last_used_at=s.last_used_at, current=s.id == current.id)
-            for s in sessions.list_sessions(claims.member_id)])
+            SessionOut(id=s.id, device=device_name(s.user_agent), user_agent=s.user_agent,
+                       ip=s.ip, created_at=s.created_at, last_used_at=s.last_used_at,
+                       current=s.id == current.id)
+            for s in sessions.list_sessions(services(), claims.member_id)])
 
     @bp.delete("/auth/sessions/<uuid:session_id>")
     @endpoint(summary="Revoke one of the member's sessions", tags=TAG, auth="bearer",
               responses={204: None}, errors=(404, 429))
     def revoke_session(session_id: uuid.UUID) -> None:
         claims, _ = current_session()
-        sessions.revoke_session(claims.member_id, session_id, client_info())
+        sessions.revoke_session(services(), claims.member_id, session_id, client_info())
+
+    @bp.post("/auth/sessions/revoke-others")
+    @endpoint(summary="Sign out everywhere else", tags=TAG, auth="bearer",
+              responses={200: RevokedOut}, errors=(429,))
+    def revoke_other_sessions() -> RevokedOut:
+        claims, current = current_session()
+        return RevokedOut(revoked=sessions.revoke_others(claims.member_id, current.id,
+                                                         client_info()))
 
     add_security_routes(bp)
 

@@ -38,6 +38,9 @@ class OAuthClient(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(JsonDocument)  # exact match only
     iframe_origins: Mapped[list[str]] = mapped_column(JsonDocument)  # frame-ancestors
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    # OpenID Connect Back-Channel Logout 1.0 §2.2: where idp posts a logout token when a
+    # session this client signed in with ends.
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     # OpenID Connect Registration §2: RS256 unless the client asks for another.
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
     # None: encrypt to the cooperative's ВОСХОД K1 key; else a registered public JWK.

@@ -19,7 +19,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -40,8 +40,10 @@ from sqlalchemy import CursorResult, exists, select, update
 from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.db import db, utcnow
 from common.errors import Unauthorized
+from common.security import client_info
 from idp.auth.sessions import token_hash
 from idp.models import AuthSession
+from idp.oauth import backchannel
 from idp.oauth.models import TOKEN_AUTH_METHODS, AuthorizationCode, Grant, OAuthClient, OAuthToken
 from idp.oauth.params import MalformedParameter, check_oauth_params, malformed
 from idp.services import services
@@ -140,6 +142,7 @@ class Consent:
     session_id: uuid.UUID
     grant_id: uuid.UUID
     claims: dict[str, Any]
+    auth_time: datetime  # the session's last password proof (OpenID Connect auth_time)
 
 
 class S256Challenge(CodeChallenge):
@@ -197,7 +200,7 @@ class TicketGrant(AuthorizationCodeGrant):
             origin=None if payload.redirect_uri else payload.data.get("origin"),
             scope=self.request.scope, nonce=payload.data.get("nonce") or None,
             code_challenge=payload.data["code_challenge"], code_challenge_method="S256",
-            claims=consent.claims, auth_time=int(time.time()),
+            claims=consent.claims, auth_time=int(consent.auth_time.timestamp()),
             expires_at=utcnow() + TICKET_TTL))
         return cast(str, ticket)
 
@@ -362,8 +365,9 @@ class CoopIntrospection(UnknownHintsIgnored, IntrospectionEndpoint):
 
 
 class CardEndSession(EndSessionEndpoint):
-    """RP-initiated logout. idp keeps no cookie session (the member's keys live in the page), so
-    logging out means closing the idp session that gave the consent (``sid`` of the ID token)."""
+    """RP-initiated logout ends an idp session: the one named by the ID token's ``sid``, or,
+    without a hint, this browser's once the member confirmed it on idp's own page (a bare
+    link must not sign anyone out). The clients it signed in to hear of it by back-channel."""
 
     def get_server_jwks(self) -> KeySet:
         return services().tokens.verifying_keys()
@@ -372,20 +376,39 @@ class CardEndSession(EndSessionEndpoint):
         return list(ID_TOKEN_ALGS)
 
     def end_session(self, end_session_request: EndSessionRequest) -> None:
+        from idp.auth import browser, cookie
+        from idp.auth.sessions import end_session
+
+        ctx = services()
+        in_browser = browser.session_of(ctx, cookie.presented())
+        session = (self._hinted_session(end_session_request)
+                   if end_session_request.id_token_claims else
+                   in_browser if confirmed_in_page() else None)
+        if session is None or session.revoked_at is not None:
+            return
+        end_session(session, "rp_logout", client_info(), event="rp_logout")
+        db.session.commit()
+        if in_browser is not None and in_browser.id == session.id:
+            cookie.clear_on_response()
+
+    @staticmethod
+    def _hinted_session(end_session_request: EndSessionRequest) -> AuthSession | None:
         claims = end_session_request.id_token_claims or {}
         client = end_session_request.client
         # Only an ID token issued to a client counts: a member's own access token (aud = idp)
         # is signed by the same keys and must not work as a hint.
         if client is None or claims.get("aud") != client.client_id or "sid" not in claims:
-            return
+            return None
         try:
             session_id = uuid.UUID(str(claims["sid"]))
         except ValueError:
-            return
-        session = db.session.get(AuthSession, session_id)
-        if session is not None and session.revoked_at is None:
-            session.revoked_at, session.revoke_reason = utcnow(), "rp_logout"
-            db.session.commit()
+            return None
+        return db.session.get(AuthSession, session_id)
+
+
+def confirmed_in_page() -> bool:
+    """The member pressed "Sign out" on idp's confirmation page (a same-site POST)."""
+    return flask_request.method == "POST" and flask_request.form.get("confirm") == "yes"
 
 
 def make_authorization_server(app: Flask) -> CardAuthorizationServer:
@@ -401,6 +424,7 @@ def make_authorization_server(app: Flask) -> CardAuthorizationServer:
     server.register_endpoint(CoopRevocation)
     server.register_endpoint(CoopIntrospection)
     server.register_endpoint(CardEndSession)
+    backchannel.install()
     return server
 
 

@@ -13,17 +13,21 @@ from pydantic import Field
 from common.api import Schema, endpoint
 from common.errors import Forbidden
 from common.openapi import HtmlPage, Redirect, oauth_errors, page_errors
-from common.security import CSP
+from common.security import CSP, client_info
+from idp.access import service
 from idp.access.schemas import TokenOut
 from idp.access.service import oauth_error, with_response_params
 from idp.access.views import oauth_server, token_response
+from idp.auth import browser, cookie
+from idp.oauth import sso
 from idp.oauth.errors import error_page, speak_the_protocol
 from idp.oauth.schemas import IntrospectionOut, RevocationOut
-from idp.oauth.server import SCOPES, claims_for_scope, current_coop_token
+from idp.oauth.server import SCOPES, claims_for_scope, confirmed_in_page, current_coop_token
 from idp.services import services
 from idp.tokens import ID_TOKEN_ALGS
 
 ALIASES = "/application/o"
+LOGOUT_PARAMS = ("client_id", "post_logout_redirect_uri", "state", "ui_locales")
 CLAIMS = ("sub", "sid", "email", "email_verified", "card_number", "memberships", "iss", "aud",
           "exp", "iat", "auth_time", "nonce", "at_hash", "amr")
 
@@ -52,6 +56,8 @@ class ProviderMetadata(Schema):
     claims_parameter_supported: bool
     request_parameter_supported: bool
     request_uri_parameter_supported: bool
+    backchannel_logout_supported: bool
+    backchannel_logout_session_supported: bool
 
 
 class UserInfoOut(Schema):
@@ -81,7 +87,8 @@ def metadata() -> ProviderMetadata:
         introspection_endpoint_auth_methods_supported=auth_methods,
         code_challenge_methods_supported=["S256"], claims_supported=list(CLAIMS),
         authorization_response_iss_parameter_supported=True, claims_parameter_supported=False,
-        request_parameter_supported=False, request_uri_parameter_supported=False)
+        request_parameter_supported=False, request_uri_parameter_supported=False,
+        backchannel_logout_supported=True, backchannel_logout_session_supported=True)
 
 
 def authorize() -> ResponseReturnValue:
@@ -89,8 +96,10 @@ def authorize() -> ResponseReturnValue:
     encrypts the share in the browser. Errors that cannot be trusted to the redirect URI
     (unknown client, unregistered URI or origin) are shown here and never redirected."""
     server = oauth_server()
+    ctx = services()
+    session = browser.session_of(ctx, cookie.presented())
     try:
-        grant = server.get_consent_grant(end_user=None)
+        grant = server.get_consent_grant(end_user=session.member if session else None)
     except OAuth2Error as error:
         redirect_uri = getattr(error, "redirect_uri", None)
         if redirect_uri:
@@ -99,14 +108,38 @@ def authorize() -> ResponseReturnValue:
                 "state": request.args.get("state")})
             return Response(status=302, headers={"Location": location})
         return error_page(oauth_error(error).message)
-    response = Response(render_template("idp/app.html"))
+    decision = sso.decide(grant, request.args, session)
+    if decision.sign_in is not None and session is not None:
+        ticket = service.sign_in_again(ctx, grant, decision.sign_in, session, client_info())
+        return _answer_at_once(grant, {"code": ticket})
+    if decision.error is not None:
+        return _answer_at_once(grant, {"error": decision.error,
+                                       "error_description": decision.description})
+    return _framable(grant, Response(render_template("idp/app.html")))
+
+
+def _framable(grant: Any, response: Response) -> Response:
+    """The iframe method: only the one registered origin that asked may frame the page."""
     if not grant.redirect_uri:
-        # The iframe method: only the one registered origin that asked may frame the page.
         origin = request.args["origin"]
         response.headers["Content-Security-Policy"] = (
             CSP.replace("frame-ancestors 'none'", f"frame-ancestors {origin}"))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _answer_at_once(grant: Any, answer: dict[str, str | None]) -> Response:
+    """Single sign-on and prompt=none: the authorization response without a page, by redirect
+    (RFC 6749 §4.1.2, with iss) or, in the iframe method, posted to the validated origin."""
+    state = request.args.get("state")
+    if grant.redirect_uri:
+        location = with_response_params(services(), grant.redirect_uri, {**answer, "state": state})
+        return Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+    message: dict[str, str | None] = (
+        {"type": "cardcoop:ticket", "ticket": answer["code"], "state": state} if "code" in answer
+        else {"type": "cardcoop:error", "error": answer["error"], "state": state})
+    return _framable(grant, Response(render_template(
+        "idp/frame_answer.html", origin=request.args["origin"], message=message)))
 
 
 def token() -> Response:
@@ -179,6 +212,11 @@ def make_blueprint() -> Blueprint:
             validated = server.validate_endpoint_request("end_session")
         except OAuth2Error as error:
             return error_page(oauth_error(error).message)
+        if not validated.id_token_claims and not confirmed_in_page() and \
+                browser.session_of(services(), cookie.presented()) is not None:
+            # No ID token names the session: the member says whether to sign out.
+            return Response(render_template("idp/logout_confirm.html", params={
+                name: request.values[name] for name in LOGOUT_PARAMS if name in request.values}))
         response = server.create_endpoint_response("end_session", validated)
         return response or Response(render_template("idp/logged_out.html"))
 

@@ -61,8 +61,16 @@ class Member:
         return {"Authorization": f"Bearer {self.tokens['accessToken']}"}
 
 
+def forget_session_cookie(client: FlaskClient) -> None:
+    """Behave like an API client, which keeps no cookies: tests that register several members
+    on one test client would otherwise be one browser, where each login ends the last one's
+    session (issue #9). The browser behaviour is tested with ``browser=True``."""
+    for name in ("cardcoop_session", "__Host-cardcoop_session"):
+        client.delete_cookie(name)
+
+
 def register(app: Flask, client: FlaskClient, email: str | None = None,
-             hash_key: str | None = None) -> Member:
+             hash_key: str | None = None, *, browser: bool = False) -> Member:
     email = email or random_email()
     hash_key = hash_key or new_hash_key()
     started = client.post("/auth/initiate-registration",
@@ -75,14 +83,20 @@ def register(app: Flask, client: FlaskClient, email: str | None = None,
     done = client.post("/auth/complete-registration",
                        json={"email": email, "hashKey": hash_key, "uuid": uuid})
     assert done.status_code == 201, done.json
+    if not browser:
+        forget_session_cookie(client)
     return Member(email, hash_key, done.json)
 
 
-def login(client: FlaskClient, email: str, hash_key: str, **headers: str) -> Any:
+def login(client: FlaskClient, email: str, hash_key: str, *, browser: bool = False,
+          **headers: str) -> Any:
     started = client.post("/auth/initiate-login", json={"email": email}, headers=headers)
     assert started.status_code == 200, started.json
-    return client.post("/auth/complete-login", headers=headers,
+    done = client.post("/auth/complete-login", headers=headers,
                        json={"email": email, "hashKey": hash_key, "uuid": started.json["uuid"]})
+    if not browser:
+        forget_session_cookie(client)
+    return done
 
 
 @pytest.fixture

@@ -64,8 +64,9 @@ class CardHolder:
         return self.member.bearer
 
 
-def card_holder(app: Flask, client: FlaskClient, *coopnames: str) -> CardHolder:
-    member = register(app, client)
+def card_holder(app: Flask, client: FlaskClient, *coopnames: str,
+                browser: bool = False) -> CardHolder:
+    member = register(app, client, browser=browser)
     card_key = crypto.generate_card_key()
     issued = client.post("/card/issue", headers=member.bearer, json={
         "wrapped_card_key": crypto.wrap_card_key(crypto.generate_card_key(), card_key),

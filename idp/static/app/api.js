@@ -1,5 +1,6 @@
 // fetch wrapper for the idp JSON API (docs/api.md): JSON in and out, the Bearer token from the
-// in-memory session, one automatic refresh when the access token has expired, and errors that
+// in-memory session, one automatic refresh when the access token has expired (by the refresh
+// token, or by the browser's session cookie after a reload), and errors that
 // carry the server's stable `error` code so views can react to it.
 import * as state from './state.js';
 
@@ -80,7 +81,10 @@ async function send(method, path, body, token, extra = {}) {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit', // the API is token-based; no cookie should ride along
+      // The API is token-based; the one cookie, idp's HttpOnly session cookie, is read only by
+      // POST /auth/session, /auth/logout and the authorization endpoint (auth/cookie.py), and
+      // login must be able to set it.
+      credentials: 'same-origin',
       cache: 'no-store',
       redirect: 'error', // never re-send a hashKey or a token somewhere else
     });
@@ -114,9 +118,12 @@ function refreshOnce() {
 
 async function refresh() {
   const token = state.refreshToken();
-  if (!token) return false;
   try {
-    state.setTokens(await send('POST', '/auth/refresh-token', { refreshToken: token }, null));
+    // After a reload there is no refresh token in memory: the browser's session cookie is
+    // asked for the next access token instead.
+    state.setTokens(token
+      ? await send('POST', '/auth/refresh-token', { refreshToken: token }, null)
+      : { accessToken: (await send('POST', '/auth/session', undefined, null)).accessToken });
     return true;
   } catch (err) {
     if (err instanceof ApiError && err.status === 0) return false; // offline: keep the session

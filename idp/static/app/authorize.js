@@ -9,19 +9,28 @@
 // - iframe mode (no redirect_uri, `origin` given): window.parent.postMessage to the exact origin
 //   the server validated, never "*". The page listens to no `message` events at all, so nothing
 //   another window posts to it is ever acted on.
+//
+// Framed (the iframe mode inside widget.js's frame): <html data-framed> hides idp's menu
+// (app.css, "framed"), and the page tells the embedding page, at that same origin only, that it
+// has loaded ({type: 'cardcoop:ready', state}: without it widget.js reports `frame_refused`) and
+// how tall it is ({type: 'cardcoop:resize', height, state}, on every change), so that the frame
+// grows with its content and never scrolls inside.
 import * as api from './api.js';
 
 const AUTHORIZE_PATHS = new Set(['/oauth/authorize', '/application/o/authorize']);
 // The parameters the /access/* bodies take (docs/api.md); others in the query (ui_locales,
 // login_hint, ...) are ignored, as RFC 6749 §3.1 asks of unrecognized request parameters.
 const PARAMS = new Set(['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge',
-  'code_challenge_method', 'nonce', 'fields', 'origin', 'prompt']);
+  'code_challenge_method', 'nonce', 'fields', 'origin', 'prompt', 'max_age']);
+// The sign-in scopes (idp/oauth/sso.py): consenting to them needs no keys.
+const SIGN_IN_SCOPES = new Set(['openid', 'profile', 'email', 'cardcoop:card', 'cardcoop:memberships']);
 const SAFE_SCHEMES = new Set(['http:', 'https:']);
 
 /** @typedef {Readonly<Record<string, string>>} AuthRequest */
+/** @typedef {'refused' | 'not_a_member'} RefusalReason */
 /**
  * @typedef {{kind: 'shared' | 'denied', mode: 'redirect' | 'iframe', redirectTo: string | null,
- *            delivered: boolean}} Outcome
+ *            delivered: boolean, reason?: RefusalReason}} Outcome
  */
 
 /** @returns {AuthRequest | null} the request's parameters from the query, the first value of each */
@@ -39,6 +48,41 @@ function readRequest() {
 const request = readRequest();
 /** @type {Outcome | null} */
 let outcome = null;
+// The embedding page's origin when this page is widget.js's frame. The server served the page
+// (and let it be framed, CSP frame-ancestors) only after checking this origin against the
+// client's registered ones; a refused origin never gets here.
+const frameOrigin = request && !request.redirect_uri && window.parent !== window
+  ? originOf(request.origin) : null;
+
+/** Whether this page is the iframe method's frame. */
+export function framed() {
+  return frameOrigin !== null;
+}
+
+/** @param {Record<string, unknown>} message */
+function toFrameParent(message) {
+  if (frameOrigin) window.parent.postMessage(message, frameOrigin);
+}
+
+/** Mark the document as framed, say it loaded, and report its height on every change. */
+function startFramed() {
+  document.documentElement.dataset.framed = 'true';
+  const state = request?.state ?? null;
+  toFrameParent({ type: 'cardcoop:ready', state });
+  let last = 0;
+  const report = () => {
+    // <html> is as tall as its content in the framed layout (app.css), margins included.
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height > 0 && height !== last) {
+      last = height;
+      toFrameParent({ type: 'cardcoop:resize', height, state });
+    }
+  };
+  if (typeof ResizeObserver === 'function') new ResizeObserver(report).observe(document.documentElement);
+  report();
+}
+
+if (frameOrigin) startFramed();
 
 /** The authorization request still waiting for the member's answer, or null. */
 export function pending() {
@@ -53,6 +97,28 @@ export function finished() {
 /** Where the member goes after logging in, registering or issuing the card. */
 export function home() {
   return pending() ? 'consent' : 'card';
+}
+
+/** @returns {Set<string>} the request's OpenID Connect prompt values */
+function prompts() {
+  return new Set((pending()?.prompt ?? '').split(' ').filter(Boolean));
+}
+
+/** prompt=login / select_account: the cooperative wants the member to log in anew. */
+export function forcesLogin() {
+  const wanted = prompts();
+  return wanted.has('login') || wanted.has('select_account');
+}
+
+/**
+ * Whether answering the waiting request needs the member's keys: sharing data or joining
+ * (the share is encrypted here), or a fresh password proof (max_age, prompt=login).
+ */
+export function needsKeys() {
+  const req = pending();
+  if (!req) return true;
+  const scopes = (req.scope ?? '').split(' ').filter(Boolean);
+  return req.max_age !== undefined || forcesLogin() || !scopes.every((scope) => SIGN_IN_SCOPES.has(scope));
 }
 
 /** The mode the request itself asks for: iframe when it names no redirect_uri. */
@@ -70,11 +136,18 @@ export function requestBody(extra = {}) {
   return { ...req, coopname: req.client_id, ...extra };
 }
 
-/** POST /access/deny (no login needed), then send the refusal back to the cooperative. */
-export async function deny() {
+/**
+ * POST /access/deny (no login needed), then send the refusal back to the cooperative, with why:
+ * the member refused, or is not a member of the cooperative yet (docs/api.md).
+ * @param {RefusalReason} [reason]
+ */
+export async function deny(reason = 'refused') {
   if (!pending()) throw new Error('no pending authorization request');
-  const answer = await api.post('/access/deny', requestBody(), { auth: false });
-  return deliver('denied', answer, (state) => ({ type: 'cardcoop:error', error: 'access_denied', state }));
+  const answer = await api.post('/access/deny', requestBody({ reason }), { auth: false });
+  const result = deliver('denied', answer,
+    (state) => ({ type: 'cardcoop:error', error: 'access_denied', reason, state }));
+  result.reason = reason;
+  return result;
 }
 
 /**

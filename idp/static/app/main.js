@@ -1,5 +1,7 @@
 // The member app of id.card.coop: one document, views switched by the URL hash, so that the
-// keys held in memory (state.js) survive navigation and vanish on logout or reload.
+// keys held in memory (state.js) survive navigation and vanish on logout or reload. A reload
+// keeps the member signed in (the idp session cookie) but locked: the screens that need the
+// keys ask for the password alone first (views/locked.js).
 import * as api from './api.js';
 import * as state from './state.js';
 import * as authorize from './authorize.js';
@@ -17,11 +19,14 @@ import securityView from './views/security.js';
 import consentView from './views/consent.js';
 import { authorizedView } from './views/answer.js';
 import accessView from './views/access.js';
+import lockedView from './views/locked.js';
 
 /**
  * @typedef {{go: (route: string) => void, flash: (text: {i18n: () => string}, kind?: string) => void,
  *            logout: (text?: {i18n: () => string}) => Promise<void>}} Ctx
- * @typedef {{view: (ctx: Ctx) => HTMLElement | Promise<HTMLElement>, auth: boolean, any?: boolean, title: string}} Route
+ * @typedef {{view: (ctx: Ctx) => HTMLElement | Promise<HTMLElement>, auth: boolean, any?: boolean, title: string,
+ *            keys?: () => boolean}} Route
+ * `keys`: whether the view needs the member's keys (default: every signed-in view does).
  */
 
 /** @type {Record<string, Route>} */
@@ -35,7 +40,8 @@ const ROUTES = {
   accounts: { view: accountsView, auth: true, title: 'accounts.title' },
   security: { view: securityView, auth: true, title: 'security.title' },
   access: { view: accessView, auth: true, title: 'access.title' },
-  consent: { view: consentView, auth: true, title: 'consent.title' },
+  // Signing in to a cooperative needs no keys; sharing, joining or a fresh password does.
+  consent: { view: consentView, auth: true, title: 'consent.title', keys: () => authorize.needsKeys() },
   // The answer to an authorization request went back: shown logged in or not (a refusal needs no login).
   authorized: { view: authorizedView, auth: false, any: true, title: 'authorized.title' },
 };
@@ -65,9 +71,10 @@ const ctx = {
   },
   async logout(text) {
     const refreshToken = state.refreshToken();
-    if (refreshToken && state.accessToken()) {
+    if (state.accessToken()) {
       try {
-        await api.post('/auth/logout', { refreshToken });
+        // Ends the idp session and clears its cookie, so a reload does not sign back in.
+        await api.post('/auth/logout', refreshToken ? { refreshToken } : {});
       } catch {
         // The session is forgotten here either way; an unreachable server cannot keep it open.
       }
@@ -90,14 +97,15 @@ async function render() {
   if (!route) return ctx.go(state.isLoggedIn() ? authorize.home() : 'login');
   if (route.auth && !state.isLoggedIn()) return ctx.go('login');
   if (!route.auth && !route.any && state.isLoggedIn()) return ctx.go(authorize.home());
+  const locked = route.auth && !state.isUnlocked() && (route.keys ? route.keys() : true);
   renderBar(name);
-  document.title = `${t(route.title)} — id.card.coop`;
+  document.title = `${t(locked ? 'locked.title' : route.title)} — id.card.coop`;
   app.setAttribute('aria-busy', 'true');
   const shown = flashes;
   flashes = [];
   let content;
   try {
-    content = await route.view(ctx);
+    content = locked ? lockedView(ctx, () => void render()) : await route.view(ctx);
   } catch (err) {
     console.error(err);
     const box = alertBox();
@@ -154,6 +162,17 @@ api.onSessionLost(() => {
   ctx.go('login');
 });
 
+/** After a reload: is this browser still signed in? Then the page starts locked. */
+async function resumeSession() {
+  if (authorize.forcesLogin()) return; // prompt=login: the cooperative asks for a new login
+  try {
+    const session = await api.post('/auth/session', undefined, { auth: false });
+    state.startLockedSession(session);
+  } catch {
+    // Not signed in (or the server is unreachable): the login screen.
+  }
+}
+
 document.documentElement.lang = getLang();
 window.addEventListener('hashchange', () => void render());
-void render();
+void resumeSession().then(render);

@@ -1,6 +1,11 @@
 // The member's session, in this module's memory only: never in localStorage, sessionStorage,
-// cookies, the URL or a global. Keys are non-extractable CryptoKeys (WebCrypto keeps their bytes
-// out of reach of JavaScript); a reload or logout() loses them, which is the point.
+// the URL or a global. Keys are non-extractable CryptoKeys (WebCrypto keeps their bytes out of
+// reach of JavaScript); a reload or logout() loses them, which is the point.
+//
+// Signed in and unlocked are two states (issue #9). The idp session lives on in an HttpOnly
+// cookie this script cannot read: after a reload the page asks the server for a fresh access
+// token (POST /auth/session) and is signed in but locked, with no keys until the member types
+// the password again.
 
 /**
  * @typedef {{type: 'pbkdf2-sha256', iterations: number}} Kdf
@@ -41,6 +46,34 @@ export function isLoggedIn() {
   return s.accessToken !== null;
 }
 
+/** Signed in and holding the keys (the password was typed in this page). */
+export function isUnlocked() {
+  return s.accessToken !== null && s.encKey !== null;
+}
+
+/**
+ * The browser's session after a reload: signed in, no keys yet (locked).
+ * @param {{email: string, kdfEmail?: string | null, accessToken: string, serverSalt: string, kdf: Kdf}} init
+ */
+export function startLockedSession({ email, kdfEmail = null, accessToken, serverSalt, kdf }) {
+  s = empty();
+  s.email = email;
+  s.kdfEmail = kdfEmail && kdfEmail !== email ? kdfEmail : null;
+  s.serverSalt = serverSalt;
+  s.kdf = { type: kdf.type, iterations: kdf.iterations };
+  setTokens({ accessToken, refreshToken: null });
+  notify();
+}
+
+/**
+ * The password was proven again: the keys derived from it open the card.
+ * @param {CryptoKey} key enc_key
+ */
+export function unlock(key) {
+  s.encKey = checkKey(key);
+  notify();
+}
+
 /**
  * Start a session after registration, login or recovery. `kdfEmail`: what initiate-login
  * returned (already checked against `email`); registration and recovery derive from `email`.
@@ -57,13 +90,18 @@ export function startSession({ email, kdfEmail = null, tokens, encKey, serverSal
   notify();
 }
 
-/** @param {{accessToken: string, refreshToken: string}} tokens */
+/**
+ * A refresh token only after a login in this page; after a reload the cookie session stands
+ * in for it (api.js asks POST /auth/session for the next access token).
+ * @param {{accessToken: string, refreshToken?: string | null}} tokens
+ */
 export function setTokens(tokens) {
-  if (typeof tokens?.accessToken !== 'string' || typeof tokens?.refreshToken !== 'string') {
+  const refresh = tokens?.refreshToken ?? null;
+  if (typeof tokens?.accessToken !== 'string' || (refresh !== null && typeof refresh !== 'string')) {
     throw new Error('token pair expected');
   }
   s.accessToken = tokens.accessToken;
-  s.refreshToken = tokens.refreshToken;
+  s.refreshToken = refresh;
 }
 
 export function accessToken() {
@@ -161,6 +199,7 @@ document.addEventListener('cardcoop:test-probe', async () => {
   /** @type {Record<string, unknown>} */
   const report = {
     loggedIn: s.accessToken !== null,
+    unlocked: s.encKey !== null,
     hasRefreshToken: s.refreshToken !== null,
     hasCardData: s.card !== null,
   };
