@@ -7,14 +7,22 @@ must judge identically, down to the messages.
 
 What the JSON Schema keywords cannot say is implemented here (and, identically, in the widget):
 
-- the formats `date` (YYYY-MM-DD, a real calendar date), `email`, and the custom `ru-phone`,
-  `ru-inn`, `ru-ogrn`, `ru-ogrnip`, `ru-kpp` with the FNS check digits;
+- the formats `date` (YYYY-MM-DD, a real calendar date), `email`, and the custom `ru-phone`
+  (a valid number by libphonenumber's metadata, through `phonenumbers`; Russia is the default
+  region, other countries need their + code), `ru-inn`, `ru-ogrn`, `ru-ogrnip`, `ru-kpp` with the
+  FNS check digits;
 - a date of birth is not in the future and not before 1900-01-01. "Today" is the latest calendar
   date anywhere on Earth (UTC+14), so nobody born today in their time zone is refused;
 - problems are reported in the member's terms: `oneOf` is resolved by `person_type`, and each
   problem is a JSON Pointer to the field plus a Russian and an English message that start with
   the field's label (`title` / `x-title-en`). Messages never contain the value: problems end up
   in logs and error reports, and the value is personal data.
+
+`normalize_card` gives a card its stored form, as the member's page does before saving: the phone
+in E.164 (`normalize_phone`: "8 (912) 345-67-89" -> "+79123456789"), the passport series, number
+and division code as the schema wants them ("45 06" -> "4506", "770001" -> "770-001"). Values it
+cannot read are left as they are, for `validate_card` to report. `tests/data/phones.json` pins
+this module and widget/src/card/normalize.js to the same answers.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 __all__ = [
@@ -44,6 +53,8 @@ __all__ = [
     "is_valid_ogrnip",
     "is_valid_ru_phone",
     "load_schema",
+    "normalize_card",
+    "normalize_phone",
     "validate_card",
 ]
 
@@ -85,7 +96,12 @@ _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _EMAIL_BAD = r"\x00-\x20\x7f@\"(),:;<>\[\\\]"
 _EMAIL_RE = re.compile(
     rf"[^{_EMAIL_BAD}]{{1,64}}@(?:[^{_EMAIL_BAD}._]+\.)+[^{_EMAIL_BAD}._]{{2,}}")
-_PHONE_RE = re.compile(r"\+?[0-9 ()\-]*[0-9][0-9 ()\-]*")
+# A phone as typed: an optional leading +, then digits and the separators people use (spaces,
+# no-break spaces, parentheses, hyphens, en and em dashes, dots). Then libphonenumber decides.
+_SPACES = " \t\u00a0"
+_PHONE_RE = re.compile(r"\+?[0-9 \u00a0()\-\u2013\u2014.]*[0-9][0-9 \u00a0()\-\u2013\u2014.]*")
+PHONE_REGION = "RU"
+PHONE_MAX_LENGTH = 32
 _KPP_RE = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
 _DIGITS_RE = re.compile(r"[0-9]+")
 
@@ -121,16 +137,28 @@ def _email_problem(value: str) -> _Text | None:
     return ("неверный адрес", "invalid address")
 
 
+def normalize_phone(value: object) -> str | None:
+    """The E.164 form of a phone number as a person types it ("8 (912) 345-67-89" ->
+    "+79123456789"), or None when it is not a valid number. Russia is the default region; digits,
+    one leading +, spaces, parentheses, hyphens, dashes and dots are allowed, nothing else (no
+    letters, no extension: E.164 has no room for one and dropping it would lose data)."""
+    if not isinstance(value, str) or len(value) > PHONE_MAX_LENGTH:
+        return None
+    text = value.strip(_SPACES)
+    if not _PHONE_RE.fullmatch(text):
+        return None
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _phone_problem(value: str) -> _Text | None:
-    """Digits with an optional leading +, spaces, dashes, parentheses; 10-15 digits. Russian
-    numbers: "+7" and 10 digits; without "+", 7 or 8 and 10 digits (or just the 10 digits)."""
-    if _PHONE_RE.fullmatch(value):
-        digits = "".join(c for c in value if "0" <= c <= "9")
-        plus = value.startswith("+")
-        if 10 <= len(digits) <= 15:
-            russian = digits[0] == "7" if plus else digits[0] in "78" and len(digits) > 10
-            if not russian or len(digits) == 11:
-                return None
+    if normalize_phone(value) is not None:
+        return None
     return ("неверный номер", "invalid number")
 
 
@@ -214,6 +242,38 @@ def is_valid_ogrnip(value: object) -> bool:
 
 def is_valid_kpp(value: object) -> bool:
     return _is_valid("ru-kpp", value)
+
+
+# --- normalisation ------------------------------------------------------------------------------
+# The passport as printed: "45 06" for the series, "770 001" for the division code. Separators go;
+# what remains is kept only if it then has the schema's shape (else the value stays as typed and
+# validation says what is wrong).
+_SEPARATORS_RE = re.compile(r"[ \t\u00a0\-\u2013\u2014]")
+_PASSPORT_DIGITS = {"series": 4, "number": 6, "code": 6}
+
+
+def _normalize_passport_part(name: str, value: str) -> str:
+    digits = _SEPARATORS_RE.sub("", value)
+    if not _DIGITS_RE.fullmatch(digits) or len(digits) != _PASSPORT_DIGITS[name]:
+        return value.strip(_SPACES)
+    return f"{digits[:3]}-{digits[3:]}" if name == "code" else digits
+
+
+def normalize_card(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the card in its stored form: `phone` in E.164, the passport's series, number and
+    code as the schema wants them. Values that cannot be read stay as they are."""
+    out: dict[str, Any] = copy.deepcopy(dict(data))
+    phone = out.get("phone")
+    if isinstance(phone, str):
+        out["phone"] = normalize_phone(phone) or phone
+    passport = out.get("passport")
+    if isinstance(passport, Mapping):
+        fixed = dict(passport)
+        for name in _PASSPORT_DIGITS:
+            if isinstance(fixed.get(name), str):
+                fixed[name] = _normalize_passport_part(name, fixed[name])
+        out["passport"] = fixed
+    return out
 
 
 class _FormatProblem(Exception):

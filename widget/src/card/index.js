@@ -13,4 +13,5 @@ export {
   isValidOgrnip,
   isValidKpp,
 } from './schema.js';
+export { normalizeCard, normalizePassportPart, normalizePhone } from './normalize.js';
 export { CURRENT_VERSION, MIGRATIONS, CardMigrationError, migrateCard, v0ToV1 } from './migrate.js';

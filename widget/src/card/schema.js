@@ -2,7 +2,8 @@
 // Schema (2020-12) validator for exactly the keywords idp/card/schema_v1.json uses, its formats,
 // and the rule the keywords cannot say (a date of birth is not in the future, not before 1900).
 // cardcoop/schema.py is the Python twin; widget/test/fixtures/cards.json pins both to the same
-// answers, messages included. No dependency: the page gets the schema from GET /card/schema.
+// answers, messages included. The page gets the schema from GET /card/schema; the only library is
+// libphonenumber (./phone.js) for the phone format, as phonenumbers is in Python.
 //
 // Problems speak the member's language: `oneOf` is resolved by person_type (the branch's own
 // problems, not "matches none of oneOf"), each problem is {path, message_ru, message_en} with a
@@ -10,6 +11,8 @@
 // x-title-en), at most one per field. Messages never contain the value (it is personal data).
 // Regexes use [0-9] and explicit classes with the u flag, never \d or \s, so that they accept
 // exactly what Python's do.
+
+import { normalizePhone } from './phone.js';
 
 export const SCHEMA_ID = 'card.coop/schema/v1';
 export const BIRTHDATE_MIN = '1900-01-01';
@@ -27,7 +30,6 @@ const CHECK_DIGIT = ['неверная контрольная цифра', 'wron
 const DATE_RE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/u;
 const EMAIL_RE =
   /^[^\x00-\x20\x7f@"(),:;<>\[\\\]]{1,64}@(?:[^\x00-\x20\x7f@"(),:;<>\[\\\]._]+\.)+[^\x00-\x20\x7f@"(),:;<>\[\\\]._]{2,}$/u;
-const PHONE_RE = /^\+?[0-9 ()-]*[0-9][0-9 ()-]*$/u;
 const KPP_RE = /^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$/u;
 const DIGITS_RE = /^[0-9]+$/u;
 // ФНС: the INN check digits are weighted sums mod 11 mod 10.
@@ -74,20 +76,12 @@ function emailProblem(value) {
 }
 
 /**
- * Digits with an optional leading +, spaces, dashes, parentheses; 10-15 digits. Russian numbers:
- * "+7" and 10 digits; without "+", 7 or 8 and 10 digits (or just the 10 digits).
+ * A valid number by libphonenumber's metadata, Russian unless it starts with + and another code
+ * (./phone.js; the page stores it in E.164).
  * @param {string} value @returns {Text | null}
  */
 function phoneProblem(value) {
-  if (PHONE_RE.test(value)) {
-    const digits = value.replace(/[^0-9]/gu, '');
-    const plus = value.startsWith('+');
-    if (digits.length >= 10 && digits.length <= 15) {
-      const russian = plus ? digits[0] === '7' : (digits[0] === '7' || digits[0] === '8') && digits.length > 10;
-      if (!russian || digits.length === 11) return null;
-    }
-  }
-  return ['неверный номер', 'invalid number'];
+  return normalizePhone(value) === null ? ['неверный номер', 'invalid number'] : null;
 }
 
 /** @param {string} value @returns {Text | null} */
