@@ -1,6 +1,8 @@
 // The recovery key section of the security screen (PROTOCOL.md §3): 32 random bytes made here,
 // shown ONCE in groups of four, and only after the member confirms writing it down does the
-// server get recovery_auth (to check it later) and the card key wrapped under it.
+// server get recovery_auth (to check it later) and the card key wrapped under it. The key can be
+// saved as a .txt file or printed from this page (both made here; nothing leaves the browser).
+// A key used for a recovery is spent: the section then asks for a new one.
 import * as zk from '../widget/src/crypto/index.js';
 import * as api from './api.js';
 import * as state from './state.js';
@@ -32,6 +34,9 @@ export function recoverySection(opts = {}) {
     }
     status.replaceChildren(h('p', { class: info.enabled ? 'ok' : 'warn', dataset: { enabled: String(info.enabled) },
       text: info.enabled ? T('recovery.enabled', { when: D(info.created_at) }) : T('recovery.disabled') }));
+    if (!info.enabled && info.used_at) {
+      status.append(h('p', { class: 'alert alert-warning', id: 'rk-spent', text: T('recovery.spent', { when: D(info.used_at) }) }));
+    }
     if (!state.card()) {
       body.replaceChildren(h('p', {}, T('recovery.card_first'), ' ', link('card/new', T('card.issue_now'))));
       return;
@@ -71,7 +76,10 @@ export function recoverySection(opts = {}) {
           } catch {
             copied.replaceChildren(h('span', { text: T('recovery.copy_failed') }));
           }
-        }, { class: 'btn btn-small' }), copied),
+        }, { class: 'btn btn-small' }),
+        button(T('recovery.download'), () => downloadKey(groups), { class: 'btn btn-small', id: 'rk-download' }),
+        button(T('recovery.print'), () => printKey(groups), { class: 'btn btn-small', id: 'rk-print' }),
+        copied),
       h('div', { class: 'check' }, confirm, h('label', { for: confirmId, text: T('recovery.written_down') })),
       alert.box,
       password.wrap,
@@ -123,4 +131,43 @@ export function recoverySection(opts = {}) {
 
   void refresh();
   return section;
+}
+
+/** The text of the saved or printed key, in the member's language. @param {string[]} groups */
+function keyText(groups) {
+  const when = D(new Date().toISOString()).i18n();
+  return [T('recovery.file_title').i18n(), '',
+    T('recovery.file_account', { email: state.email() ?? '' }).i18n(),
+    T('recovery.file_created', { when }).i18n(), '',
+    groups.join('-'), '',
+    T('recovery.file_note').i18n(), ''].join('\n');
+}
+
+/** @param {string[]} groups */
+function downloadKey(groups) {
+  const url = URL.createObjectURL(new Blob([keyText(groups)], { type: 'text/plain;charset=utf-8' }));
+  const a = h('a', { href: url, download: 'card-coop-recovery-key.txt', hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * Print only the key: a hidden same-origin frame holding the text (no script in it; the page's
+ * CSP allows it), printed and then removed.
+ * @param {string[]} groups
+ */
+function printKey(groups) {
+  const frame = /** @type {HTMLIFrameElement} */ (h('iframe', { class: 'print-frame', title: T('recovery.print'), hidden: true }));
+  document.body.append(frame);
+  const doc = /** @type {Document} */ (frame.contentDocument);
+  const pre = doc.createElement('pre');
+  pre.textContent = keyText(groups);
+  doc.body.append(pre);
+  const win = /** @type {Window} */ (frame.contentWindow);
+  win.addEventListener('afterprint', () => frame.remove());
+  win.focus();
+  win.print();
+  setTimeout(() => frame.remove(), 60_000);
 }

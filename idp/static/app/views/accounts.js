@@ -1,11 +1,15 @@
 // The member's cooperative accounts (GET /card/accounts), each decrypted with the card key. The
-// private key stays hidden until the member asks for it, and is removed from the page again
-// with "Hide" (it only ever lives in this page).
+// private key stays hidden until the member asks for it and proves the password again
+// (POST /auth/reauth, counted toward the lockout: an unattended unlocked page does not give it
+// away), and is removed from the page again with "Hide" (it only ever lives in this page).
+import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
+import * as state from '../state.js';
+import { whileBusy, busyLine } from '../busy.js';
 import { loadAccounts } from '../card.js';
 import { h, uid } from '../dom.js';
 import { D, T, bindText } from '../i18n.js';
-import { alertBox, errorText, link, view } from '../ui.js';
+import { alertBox, button, errorText, field, link, submit, view } from '../ui.js';
 import { ensureCard } from './card.js';
 
 /** @param {import('../main.js').Ctx} ctx */
@@ -46,19 +50,30 @@ function accountItem(account) {
     type: 'button', class: 'btn btn-small', 'aria-expanded': 'false', 'aria-controls': secretId,
     text: T('accounts.show_private'),
   }) : null;
+  const setOpen = (/** @type {boolean} */ open) => {
+    if (!toggle) return;
+    toggle.setAttribute('aria-expanded', String(open));
+    bindText(toggle, T(open ? 'accounts.hide_private' : 'accounts.show_private'));
+  };
+  const hide = () => {
+    secretBox.replaceChildren(); // gone from the DOM, not merely hidden
+    secretBox.hidden = true;
+    setOpen(false);
+    toggle?.focus();
+  };
+  const reveal = () => {
+    secretBox.replaceChildren(
+      h('p', { class: 'warning-text', text: T('accounts.private_warning') }),
+      h('code', { class: 'key private-key', text: account.secret.private_key }));
+    secretBox.hidden = false;
+    setOpen(true);
+  };
   toggle?.addEventListener('click', () => {
-    const open = toggle.getAttribute('aria-expanded') === 'true';
-    if (open) {
-      secretBox.replaceChildren(); // gone from the DOM, not merely hidden
-      secretBox.hidden = true;
-    } else {
-      secretBox.replaceChildren(
-        h('p', { class: 'warning-text', text: T('accounts.private_warning') }),
-        h('code', { class: 'key private-key', text: account.secret.private_key }));
-      secretBox.hidden = false;
-    }
-    toggle.setAttribute('aria-expanded', String(!open));
-    bindText(toggle, T(open ? 'accounts.show_private' : 'accounts.hide_private'));
+    if (toggle.getAttribute('aria-expanded') === 'true') return hide();
+    secretBox.replaceChildren(reauthForm(reveal, hide));
+    secretBox.hidden = false;
+    setOpen(true);
+    /** @type {HTMLInputElement} */ (secretBox.querySelector('input[type=password]')).focus();
   });
   return h('li', { class: 'account', 'aria-labelledby': headId, dataset: { coop: account.coopname } },
     h('h2', { id: headId, text: account.coopname }),
@@ -69,4 +84,53 @@ function accountItem(account) {
     extra,
     toggle,
     secretBox);
+}
+
+/**
+ * The password again, checked by the server (POST /auth/reauth) before a secret is shown.
+ * @param {() => void} onOk
+ * @param {() => void} onCancel
+ */
+function reauthForm(onOk, onCancel) {
+  const alert = alertBox();
+  const email = /** @type {string} */ (state.email());
+  const password = field({ id: uid('reauth-password'), label: T('field.current_password'), type: 'password', autocomplete: 'current-password', required: true });
+  const form = h('form', { class: 'form reauth', novalidate: true },
+    h('p', { text: T('accounts.reauth_lead') }),
+    h('input', { type: 'email', autocomplete: 'username', value: email, hidden: true, readonly: true, tabindex: '-1', 'aria-hidden': 'true' }),
+    alert.box, password.wrap,
+    h('div', { class: 'actions' },
+      submit(T('accounts.reauth_submit'), { class: 'btn btn-primary btn-small reauth-submit' }),
+      button(T('accounts.reauth_cancel'), onCancel, { class: 'btn btn-link' })),
+    busyLine());
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    alert.clear();
+    if (!password.input.value) {
+      password.setError(T('field.password_required'));
+      password.input.focus();
+      return;
+    }
+    password.setError(null);
+    const { serverSalt, kdf, kdfEmail } = state.kdfParams();
+    if (!serverSalt || !kdf) return alert.show(T('err.unexpected'));
+    try {
+      await whileBusy(form, T('busy.checking_password'), async () => {
+        const proof = await zk.deriveKeys(password.input.value, email, serverSalt, kdf, { kdfEmail });
+        await api.post('/auth/reauth', { hashKey: proof.hashKeyB64u });
+      });
+    } catch (err) {
+      if (err instanceof api.ApiError && err.code === 'wrong_password') {
+        password.setError(T('err.wrong_password'));
+        password.input.value = '';
+        password.input.focus();
+      } else {
+        alert.show(errorText(err));
+      }
+      return;
+    }
+    password.input.value = '';
+    onOk();
+  });
+  return form;
 }

@@ -1,5 +1,6 @@
 // Security settings: change the password (the same card key re-wrapped under the new enc_key,
-// nothing re-encrypted), the recovery key, the open sessions with revoke buttons, and logout.
+// nothing re-encrypted), the recovery key, the open sessions with revoke buttons, logout, the
+// export of everything stored (the card decrypted here, never on the server) and deletion.
 import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
 import * as state from '../state.js';
@@ -22,7 +23,124 @@ export default async function securityView(ctx) {
     h('section', { class: 'panel', 'aria-labelledby': 'logout-h' },
       h('h2', { id: 'logout-h', text: T('security.logout_title') }),
       h('p', { text: T('security.logout_lead') }),
-      button(T('nav.logout'), () => void ctx.logout(), { class: 'btn', id: 'security-logout' })));
+      button(T('nav.logout'), () => void ctx.logout(), { class: 'btn', id: 'security-logout' })),
+    exportSection(),
+    deleteSection(ctx));
+}
+
+/** The download's name: card-coop-export-YYYY-MM-DD.json (the member's local date). */
+function exportName(now = new Date()) {
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
+  return `card-coop-export-${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}.json`;
+}
+
+/**
+ * GET /auth/export (everything as stored), then the card's personal data decrypted here with the
+ * card key, and the whole offered as one JSON file. Nothing decrypted goes back to the server.
+ * @param {any} doc
+ */
+async function decryptedExport(doc) {
+  const encKey = state.encKey();
+  if (doc.card) {
+    if (!encKey) throw new Error('no enc_key in the session');
+    const cardKey = await zk.unwrapCardKey(encKey, doc.card.wrapped_card_key);
+    const { data } = await zk.decryptPersonalData(cardKey, doc.card.encrypted_personal_data);
+    doc.card.personal_data = data;
+  }
+  doc.note = 'card.personal_data is decrypted in your browser; private keys of the accounts are not included (encrypted_account stays encrypted).';
+  return doc;
+}
+
+function exportSection() {
+  const alert = alertBox();
+  const done = alertBox('success');
+  const go = /** @type {HTMLButtonElement} */ (button(T('export.submit'), async () => {
+    alert.clear();
+    done.clear();
+    const name = exportName();
+    try {
+      await whileBusy(section, T('busy.exporting'), async () => {
+        const doc = await decryptedExport(await api.get('/auth/export'));
+        const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+        const a = h('a', { href: url, download: name, hidden: true });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      });
+    } catch (err) {
+      alert.show(errorText(err));
+      return;
+    }
+    done.show(T('export.done', { name }));
+  }, { class: 'btn', id: 'export-submit' }));
+  const section = h('section', { class: 'panel', id: 'export', 'aria-labelledby': 'exp-h' },
+    h('h2', { id: 'exp-h', text: T('export.title') }),
+    h('p', { text: T('export.lead') }),
+    done.box, alert.box,
+    h('div', { class: 'actions' }, go),
+    busyLine());
+  return section;
+}
+
+/** @param {import('../main.js').Ctx} ctx */
+function deleteSection(ctx) {
+  const alert = alertBox();
+  const email = /** @type {string} */ (state.email());
+  const confirmId = uid('del-ok');
+  const confirm = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: confirmId }));
+  const password = field({ id: 'del-password', label: T('field.current_password'), type: 'password', autocomplete: 'current-password', required: true });
+  const form = h('form', { class: 'form', novalidate: true },
+    h('input', { type: 'email', autocomplete: 'username', value: email, hidden: true, readonly: true, tabindex: '-1', 'aria-hidden': 'true' }),
+    alert.box,
+    h('div', { class: 'check' }, confirm, h('label', { for: confirmId, text: T('delete.confirm') })),
+    password.wrap,
+    h('div', { class: 'actions' }, submit(T('delete.submit'), { id: 'del-submit', class: 'btn btn-danger' })),
+    busyLine());
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    alert.clear();
+    if (!confirm.checked) {
+      alert.show(T('delete.confirm_required'));
+      confirm.focus();
+      return;
+    }
+    if (!password.input.value) {
+      password.setError(T('field.password_required'));
+      password.input.focus();
+      return;
+    }
+    password.setError(null);
+    const { serverSalt, kdf, kdfEmail } = state.kdfParams();
+    if (!serverSalt || !kdf) return alert.show(T('err.unexpected'));
+    try {
+      await whileBusy(form, T('busy.deriving'), async (say) => {
+        const proof = await zk.deriveKeys(password.input.value, email, serverSalt, kdf, { kdfEmail });
+        say(T('busy.deleting'));
+        await api.post('/auth/delete-account', { hashKey: proof.hashKeyB64u });
+      });
+    } catch (err) {
+      if (err instanceof api.ApiError && err.code === 'wrong_password') {
+        password.setError(T('err.wrong_password'));
+        password.input.value = '';
+        password.input.focus();
+      } else {
+        alert.show(errorText(err));
+      }
+      return;
+    }
+    password.input.value = '';
+    // The account is gone with its sessions: forget the keys and the card here too.
+    state.clearSession();
+    ctx.flash(T('delete.done', { email }));
+    ctx.go('login');
+  });
+
+  return h('section', { class: 'panel panel-danger', id: 'delete-account', 'aria-labelledby': 'del-h' },
+    h('h2', { id: 'del-h', text: T('delete.title') }),
+    h('p', { text: T('delete.lead') }),
+    form);
 }
 
 /** @param {() => void} onChanged */
