@@ -14,7 +14,17 @@ the answers cannot disagree.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from werkzeug.exceptions import HTTPException
 
 from common.api import Operation
@@ -29,20 +39,55 @@ RFC_CODES = frozenset({
     "server_error", "temporarily_unavailable", "invalid_token", "insufficient_scope"})
 BY_STATUS = {429: "too_many_requests", 503: "temporarily_unavailable"}
 
-INVALID_LINK = "Ссылка для входа неверна. / This sign-in link is not valid."
-PAGE_MESSAGES = {
-    413: "Ссылка для входа слишком длинная. / This sign-in link is too long.",
-    429: "Слишком много попыток: подождите минуту. / Too many attempts: wait a minute.",
+# What the member reads on a refused request, in each page language; the protocol's reason goes
+# to the folded developer detail.
+INVALID_LINK: dict[str, str] = {"ru": "Ссылка для входа неверна.",
+                                "en": "This sign-in link is not valid."}
+PAGE_MESSAGES: dict[int, dict[str, str]] = {
+    413: {"ru": "Ссылка для входа слишком длинная.", "en": "This sign-in link is too long."},
+    429: {"ru": "Слишком много попыток: подождите минуту.",
+          "en": "Too many attempts: please wait a minute."},
 }
+PAGE_LANGS = ("ru", "en")
 
 
-def error_page(detail: str | None = None, status: int = 400, message: str = INVALID_LINK
-               ) -> Response:
-    """The member reads ``message``; ``detail`` (the protocol's reason) is folded away for the
-    cooperative's developers."""
-    response = Response(render_template("idp/oauth_error.html", message=message, detail=detail),
+def page_lang() -> str:
+    """The language of a page the server renders: the request's ``ui_locales`` (OpenID Connect
+    Core §3.1.2.1, the first one we speak), else Accept-Language, else Russian."""
+    for tag in request.values.get("ui_locales", "").split():
+        language = tag.split("-", 1)[0].lower()
+        if language in PAGE_LANGS:
+            return language
+    best = request.accept_languages.best_match(PAGE_LANGS)
+    return best or PAGE_LANGS[0]
+
+
+def lang_switch() -> list[dict[str, str]]:
+    """Links to this page in each language, for the language switch. Only ``ui_locales``: the
+    request's other parameters (a refused redirect URI, say) are never echoed into a link."""
+    return [{"lang": code, "label": "Русский" if code == "ru" else "English",
+             "href": f"{request.path}?{urlencode({'ui_locales': code})}"}
+            for code in PAGE_LANGS]
+
+
+def page_context() -> dict[str, object]:
+    """Every server-rendered page knows its language (``lang``) and the switch (``langs``)."""
+    if not has_request_context():
+        return {"lang": PAGE_LANGS[0], "langs": []}
+    return {"lang": page_lang(), "langs": lang_switch()}
+
+
+def error_page(detail: str | None = None, status: int = 400,
+               message: dict[str, str] | None = None) -> Response:
+    """The member reads ``message`` in the page's language; ``detail`` (the protocol's reason)
+    is folded away for the cooperative's developers."""
+    lang = page_lang()
+    words = (message or INVALID_LINK)[lang]
+    response = Response(render_template("idp/oauth_error.html", message=words, detail=detail),
                         status=status)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = lang
+    response.vary.add("Accept-Language")
     return response
 
 
@@ -87,5 +132,6 @@ def protocol_error(error: ApiError | HTTPException) -> Response:
 
 
 def speak_the_protocol(bp: Blueprint) -> None:
+    bp.app_context_processor(page_context)
     bp.register_error_handler(ApiError, protocol_error)
     bp.register_error_handler(HTTPException, protocol_error)
