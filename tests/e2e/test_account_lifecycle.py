@@ -16,19 +16,21 @@ from sqlalchemy import func, select
 
 from common.db import db
 from idp.models import Member
+from tests.e2e import test_sharing as sharing
 from tests.e2e.conftest import LiveIdp, Steps, run_worker
-from tests.e2e.test_sharing import (  # noqa: F401  (coop_site is a fixture)
+from tests.e2e.test_sharing import (
     PASSWORD,
     SHARE,
     CoopSite,
     choose_fields,
-    coop_site,
     log_in,
     member_with_card,
     shared_rows,
 )
 
 pytestmark = pytest.mark.e2e
+
+coop_site = sharing.coop_site  # the demo cooperative's site, as in the sharing tests
 
 
 def mailbox(live: LiveIdp, email: str) -> list[dict[str, Any]]:
@@ -104,7 +106,7 @@ def test_export_downloads_and_the_private_key_asks_for_the_password(
         download = info.value
         assert re.fullmatch(r"card-coop-export-\d{4}-\d{2}-\d{2}\.json",
                             download.suggested_filename)
-        doc = json.loads(open(download.path(), encoding="utf-8").read())  # noqa: PTH123
+        doc = json.loads(download.path().read_text(encoding="utf-8"))
         assert doc["format"] == "card.coop/export/v1"
         assert doc["account"]["email"] == email
         assert doc["card"]["personal_data"]["last_name"] == "Смирнова"

@@ -32,8 +32,8 @@ from idp.models import (
     Registration,
 )
 from idp.oauth.models import AuthorizationCode, Grant, OAuthToken
+from tests.idp import test_password_recovery as recovery_tests
 from tests.idp.conftest import login, mails_to, new_hash_key, register
-from tests.idp.test_password_recovery import person, recovery_code, setup_recovery  # noqa: F401
 from tests.idp.oauth_flow import (
     COOP,
     CardHolder,
@@ -45,9 +45,11 @@ from tests.idp.oauth_flow import (
     pkce,
     ticket_for,
 )
+from tests.idp.test_password_recovery import recovery_code, setup_recovery
 from tests.live import production_server
 
 THRESHOLD = 10  # the lockout's default
+person = recovery_tests.person  # a member with a real password-derived key and a card
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -310,19 +312,19 @@ def test_export_without_a_card(client, member):
 
 # -- recovery key notices and spending ---------------------------------------------------------
 
-def recover(app: Flask, client: FlaskClient, person: Any, recovery_key: bytes,
+def recover(app: Flask, client: FlaskClient, who: Any, recovery_key: bytes,
             new_password: str) -> Any:
-    uuid = client.post("/auth/recovery/initiate", json={"email": person.email}).json["uuid"]
+    uuid = client.post("/auth/recovery/initiate", json={"email": who.email}).json["uuid"]
     unlocked = client.post("/auth/recovery/verify", json={
-        "email": person.email, "uuid": uuid, "code": recovery_code(app, person.email),
+        "email": who.email, "uuid": uuid, "code": recovery_code(app, who.email),
         "recovery_auth": crypto.b64u_encode(crypto.recovery_auth_key(recovery_key))})
     if unlocked.status_code != 200:
         return unlocked
     card_key = crypto.recovery_unwrap_card_key(recovery_key,
                                                unlocked.json["recovery_wrapped_card_key"])
-    new = person.keys(new_password)
+    new = who.keys(new_password)
     return client.post("/auth/recovery/complete", json={
-        "email": person.email, "uuid": uuid, "newHashKey": new.hash_key_b64u,
+        "email": who.email, "uuid": uuid, "newHashKey": new.hash_key_b64u,
         "wrapped_card_key": crypto.wrap_card_key(new.enc_key, card_key)})
 
 
