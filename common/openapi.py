@@ -90,6 +90,10 @@ SECURITY_SCHEMES: dict[str, Any] = {
     "clientAuth": {"type": "http", "scheme": "basic",
                    "description": "A cooperative's client_id and client_secret (HTTP Basic, "
                                   "or client_id + client_secret in the form body)."},
+    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "cardcoop_session",
+                      "description": "The browser's idp session: an HttpOnly, SameSite=Lax "
+                                     "cookie set at login (`__Host-cardcoop_session`, Secure, "
+                                     "on https)."},
 }
 
 

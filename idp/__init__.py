@@ -49,6 +49,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     from idp.access import views as access_views
     from idp.auth import views as auth_views
     from idp.auth.bearer import current_session
+    from idp.auth.cookie import browser_cookie_present
     from idp.card import views as card_views
     from idp.cooperatives import views as cooperative_views
     from idp.oauth import views as oauth_views
@@ -62,6 +63,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     register_authenticator(app, "bearer", current_session)
     register_authenticator(app, "coopToken", current_coop_token)
     register_authenticator(app, "clientAuth", client_credentials_present)
+    register_authenticator(app, "sessionCookie", browser_cookie_present)
     limiter = make_limiter(app, settings, prefix="idp")
     app.extensions["idp_limiter"] = limiter
     tokens = app.extensions["idp"].tokens

@@ -31,9 +31,12 @@ def main() -> int:
         for name, port in APPS]
     procs.append(subprocess.Popen(  # noqa: S603
         [str(BIN / "flask"), "--app", "wsgi:idp", "worker"], cwd=ROOT, env=env))
+    # The demo cooperative under the same server (no development-server warning; Hypercorn
+    # writes no access log, so its tickets and states stay out of the output).
     procs.append(subprocess.Popen(  # noqa: S603
-        [str(BIN / "python"), "-m", "examples.coop_site"], cwd=ROOT,
-        env=env | {"COOP_SITE_CONFIG": str(coop_config), "COOP_SITE_PORT": "8003"}))
+        [str(BIN / "hypercorn"), "--config", "file:hypercorn_config.py", "--workers", "1",
+         "--bind", "127.0.0.1:8003", "examples.coop_site.wsgi:app"], cwd=ROOT,
+        env=env | {"COOP_SITE_CONFIG": str(coop_config)}))
     time.sleep(1.5)
     print("\ncard.coop is running (Ctrl-C to stop):")
     print("  id.card.coop   http://127.0.0.1:8000   (API docs: /docs, dev mailbox: /dev/mailbox)")

@@ -14,6 +14,7 @@ import re
 
 from flask import Response, after_this_request, request
 
+from common.errors import Unauthorized
 from common.security import client_info
 from idp.auth import browser
 from idp.auth.sessions import Tokens
@@ -30,6 +31,13 @@ def _secure() -> bool:
 
 def name() -> str:
     return SECURE_NAME if _secure() else PLAIN_NAME
+
+
+def browser_cookie_present() -> None:
+    """``@endpoint(auth="sessionCookie")``: a request without the cookie is not signed in
+    (whether the cookie names an open session is the endpoint's own check)."""
+    if presented() is None:
+        raise Unauthorized("This browser is not signed in.", code="no_session")
 
 
 def presented() -> str | None:

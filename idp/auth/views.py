@@ -115,7 +115,8 @@ def make_blueprint() -> Blueprint:
 
     @bp.post("/auth/session")
     @endpoint(summary="This browser's session: a fresh access token, keys still locked",
-              tags=TAG, responses={200: BrowserSessionOut}, errors=(401, 429),
+              tags=TAG, auth="sessionCookie", responses={200: BrowserSessionOut},
+              errors=(429,),
               description="Read from the HttpOnly session cookie set at login. After a reload "
                           "the page is signed in but has no keys: it asks for the password "
                           "only and derives them again (then `POST /auth/unlock`).")

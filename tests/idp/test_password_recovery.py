@@ -11,7 +11,7 @@ from cardcoop import crypto
 from common.db import db
 from idp.models import Member
 from tests.conftest import random_email
-from tests.idp.conftest import last_code, login, mails_to
+from tests.idp.conftest import forget_session_cookie, last_code, login, mails_to
 
 SCHEMA = "card.coop/schema/v1"
 PERSON = {"person_type": "individual", "first_name": "Анна", "last_name": "Смирнова",
@@ -53,6 +53,7 @@ def person(app, client):
     p.tokens = client.post("/auth/complete-registration", json={
         "email": p.email, "hashKey": p.keys(p.password).hash_key_b64u,
         "uuid": started["uuid"]}).json
+    forget_session_cookie(client)  # an API client: its logins below open sessions of their own
     p.card_key = crypto.generate_card_key()
     body = {"wrapped_card_key": crypto.wrap_card_key(p.keys(p.password).enc_key, p.card_key),
             "encrypted_personal_data": crypto.encrypt_personal_data(p.card_key, PERSON, SCHEMA),
