@@ -111,7 +111,8 @@ def delete_account(ctx: IdpServices, session: AuthSession, hash_key: str,
     execute(delete(CredentialFailures).where(CredentialFailures.email == email))
     # Notifications already delivered hold the address and the details they told; pending
     # ones are left to go out (the member should still learn what happened before).
-    execute(delete(Outbox).where(Outbox.subscriber_id == str(member_id),
+    execute(delete(Outbox).where(or_(Outbox.subscriber_id == str(member_id),
+                                     Outbox.to_email == email),
                                  Outbox.status != PENDING))
     erased = audit.erase_member(member_id, email)
     execute(delete(Member).where(Member.id == member_id))
@@ -138,6 +139,10 @@ def export(ctx: IdpServices, session: AuthSession) -> dict[str, Any]:
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.member_id == member.id)
                                 .order_by(AuditEvent.id))
     card = db.session.scalar(select(Card).where(Card.member_id == member.id))
+    # The emails told to the member: what and when (their payloads may hold codes: not shown).
+    notices = db.session.scalars(select(Outbox).where(or_(
+        Outbox.subscriber_id == str(member.id), Outbox.to_email == member.email))
+        .order_by(Outbox.id))
     return {
         "format": "card.coop/export/v1",
         "exported_at": now,
@@ -167,6 +172,8 @@ def export(ctx: IdpServices, session: AuthSession) -> dict[str, Any]:
                                 "revoked_at": t.revoked_at} for t in tokens],
         "audit_events": [{"at": e.at, "event": e.event, "ip": e.ip, "details": e.details}
                          for e in events],
+        "notifications": [{"kind": n.kind, "channel": n.channel, "created_at": n.created_at,
+                           "status": n.status, "sent_at": n.sent_at} for n in notices],
         "card": None if card is None else {
             "card_id": card.id, "card_number": card.number, "revision": card.revision,
             "meta": card.meta, "created_at": card.created_at, "updated_at": card.updated_at,

@@ -289,6 +289,14 @@ class ExportEvent(Schema):
     details: dict[str, Any]
 
 
+class ExportNotification(Schema):
+    kind: str
+    channel: str
+    created_at: datetime
+    status: str
+    sent_at: datetime | None
+
+
 class ExportCoopAccount(Schema):
     coopname: str
     username: str
@@ -320,4 +328,6 @@ class ExportOut(Schema):
     grants: list[ExportGrant]
     cooperative_tokens: list[ExportToken]
     audit_events: list[ExportEvent]
+    notifications: list[ExportNotification] = Field(
+        description="The emails sent to the member: kind and times (never their contents)")
     card: ExportCard | None

@@ -138,6 +138,57 @@ def test_deletion_removes_everything_and_the_cooperative_loses_access(app, clien
         assert row.to_email == email and row.status == "sent"
 
 
+def test_deletion_sends_back_channel_logout_for_the_sessions_it_ends(app, client, httpserver):
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    from idp.oauth import backchannel
+    from idp.oauth.models import OAuthClient
+
+    coop = make_client(app)
+    with app.app_context():
+        db.session.get(OAuthClient, coop.client_id).backchannel_logout_uri = \
+            httpserver.url_for("/backchannel")
+        db.session.commit()
+    received: list[str] = []
+
+    def handler(request: Any) -> Any:
+        from werkzeug import Response
+
+        received.append(request.form["logout_token"])
+        return Response(status=200)
+
+    httpserver.expect_request("/backchannel", method="POST").respond_with_handler(handler)
+    holder = card_holder(app, client, COOP)
+    coop_token(app, client, coop, holder)
+    sid = next(s["id"] for s in client.get("/auth/sessions", headers=holder.bearer)
+               .json["sessions"] if s["current"])
+    keys = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
+    r = client.post("/auth/delete-account", headers=holder.bearer,
+                    json={"hashKey": holder.member.hash_key})
+    assert r.status_code == 200
+    backchannel.drain()
+    assert len(received) == 1
+    claims = jwt.decode(received[0], keys).claims
+    assert claims["aud"] == coop.client_id and claims["sid"] == sid
+
+
+def test_a_wrong_password_sends_no_back_channel_logout_and_keeps_everything(app, client):
+    from idp.oauth import backchannel
+
+    coop = make_client(app)
+    holder = card_holder(app, client, COOP)
+    token = coop_token(app, client, coop, holder)
+    r = client.post("/auth/delete-account", headers=holder.bearer,
+                    json={"hashKey": new_hash_key()})
+    assert r.status_code == 403
+    with app.app_context():
+        assert backchannel.PENDING not in db.session.info
+    username = holder.accounts[COOP].username
+    assert client.get(f"/access/get-encrypted-data/{username}/{COOP}",
+                      headers=bearer(token)).status_code == 200
+
+
 def test_audit_keeps_only_the_documented_pseudonymous_record(app, client):
     coop = make_client(app)
     holder = card_holder(app, client, COOP)
@@ -284,6 +335,10 @@ def test_export_holds_everything_stored_and_nothing_of_anyone_else(app, client):
     assert len(doc["cooperative_tokens"]) == 1
     events = [e["event"] for e in doc["audit_events"]]
     assert events[0] == "registered" and "access_granted" in events
+    kinds = [n["kind"] for n in doc["notifications"]]
+    assert kinds[0] == "registration_code" and "access_granted" in kinds
+    assert all(set(n) == {"kind", "channel", "created_at", "status", "sent_at"}
+               for n in doc["notifications"])
     card = doc["card"]
     assert card["revision"] == 1 and card["encrypted_personal_data"].count(".") == 4
     (acc,) = card["accounts"]
