@@ -255,3 +255,44 @@ def test_a_refresh_token_rotates_once_and_a_parallel_replay_closes_the_session_o
         again = requests.post(race.server.url + "/auth/refresh-token", timeout=30,
                               json={"refreshToken": renewed})
         assert again.status_code == 401
+
+
+def test_parallel_wrong_unlocks_are_judged_at_most_threshold_times(race: Race) -> None:
+    """Unlocking after a reload (issue #9) is a password proof: a stolen cookie or token buys
+    no more guesses in parallel than the lockout allows."""
+    member = register(race.app, race.app.test_client())
+    wrong = [lambda s: s.post(race.server.url + "/auth/unlock", headers=member.bearer,
+                              json={"hashKey": new_hash_key()}, timeout=60)
+             for _ in range(3 * THRESHOLD)]
+    responses = race.burst(wrong)
+    race.assert_no_server_errors(responses)
+    assert statuses(responses) == {(403, "wrong_password"): THRESHOLD,
+                                   (429, "account_locked"): 2 * THRESHOLD}
+
+
+def test_parallel_logins_from_one_browser_leave_one_session(race: Race) -> None:
+    """One session per browser: logins racing with the same session cookie each end the one the
+    cookie names; whichever cookie the browser keeps, the others' sessions do not pile up."""
+    member = register(race.app, race.app.test_client())
+    first = requests.Session()
+    started = first.post(race.server.url + "/auth/initiate-login",
+                         json={"email": member.email}, timeout=30).json()
+    first.post(race.server.url + "/auth/complete-login", timeout=60, json={
+        "email": member.email, "hashKey": member.hash_key, "uuid": started["uuid"]})
+    cookie = first.cookies["cardcoop_session"]
+    uuids = [requests.post(race.server.url + "/auth/initiate-login", json={"email": member.email},
+                           timeout=30).json()["uuid"] for _ in range(8)]
+
+    def login(uuid: str) -> Callable[[requests.Session], requests.Response]:
+        def send(s: requests.Session) -> requests.Response:
+            s.cookies.set("cardcoop_session", cookie)
+            return s.post(race.server.url + "/auth/complete-login", timeout=60, json={
+                "email": member.email, "hashKey": member.hash_key, "uuid": uuid})
+        return send
+
+    responses = race.burst([login(u) for u in uuids])
+    race.assert_no_server_errors(responses)
+    assert statuses(responses) == {(200, ""): 8}
+    resumed = requests.post(race.server.url + "/auth/session", timeout=30,
+                            cookies={"cardcoop_session": cookie})
+    assert resumed.status_code == 401  # the session the browser held is over
