@@ -114,6 +114,20 @@ def test_export_downloads_and_the_private_key_asks_for_the_password(
         assert any(s["current"] for s in doc["sessions"])
         assert doc["audit_events"][0]["event"] == "registered"
         expect(page.locator("#export")).to_contain_text(download.suggested_filename)
+    with step("the recovery key downloads as a .txt and prints"):
+        page.locator("#rk-create").click()
+        groups = page.locator(".rk-groups code").all_inner_texts()
+        assert len(groups) == 13
+        with page.expect_download() as info:
+            page.locator("#rk-download").click()
+        saved = info.value
+        assert saved.suggested_filename == "card-coop-recovery-key.txt"
+        text = saved.path().read_text(encoding="utf-8")
+        assert "-".join(groups) in text and email in text
+        assert "Ключ восстановления card.coop" in text
+        page.locator("#rk-print").click()
+        assert not [e for e in page.csp_errors  # type: ignore[attr-defined]
+                    if "Content Security Policy" in e or "Refused" in e]
     with step("the private key is shown only after the password again"):
         page.get_by_role("navigation").get_by_role("link", name="Аккаунты").click()
         item = page.locator('li.account[data-coop="voskhod"]')
