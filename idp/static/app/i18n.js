@@ -164,18 +164,32 @@ export function bindAttr(el, attr, text) {
   return /** @type {E} */ (register(el, attr, text));
 }
 
+/** The member's time zone: times are shown in Moscow time (the cooperatives' registry's). */
+export const TIME_ZONE = 'Europe/Moscow';
+const ZONE_NAME = { ru: 'МСК', en: 'Moscow time' };
+
 /**
- * A date-time (ISO string) in the current language; re-formatted on a language switch.
+ * A moment as the member reads it: in the current language, in Moscow time, named as such
+ * ("2 дек. 2026 г., 09:05 МСК" / "2 Dec 2026, 09:05 Moscow time"). An ISO string without an
+ * offset is UTC (what the server writes); anything unreadable is shown as it is.
+ * @param {Date | string | number} date
+ * @param {Intl.DateTimeFormatOptions} [options]
+ */
+export function formatTime(date, options = { dateStyle: 'medium', timeStyle: 'short' }) {
+  const raw = typeof date === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(date) ? `${date}Z` : date;
+  const when = raw instanceof Date ? raw : new Date(raw);
+  if (Number.isNaN(when.getTime())) return String(date);
+  const text = new Intl.DateTimeFormat(locale(), { ...options, timeZone: TIME_ZONE }).format(when);
+  return 'timeStyle' in options || 'hour' in options ? `${text} ${ZONE_NAME[lang]}` : text;
+}
+
+/**
+ * A date-time (ISO string) as a bindable text: formatTime, again on a language switch.
  * @param {string | null | undefined} iso
  * @param {Intl.DateTimeFormatOptions} [options]
  */
 export function D(iso, options = { dateStyle: 'medium', timeStyle: 'short' }) {
-  return F(() => {
-    if (!iso) return '—';
-    const when = new Date(iso);
-    if (Number.isNaN(when.getTime())) return String(iso);
-    return new Intl.DateTimeFormat(locale(), options).format(when);
-  });
+  return F(() => (iso ? formatTime(iso, options) : '—'));
 }
 
 /**

@@ -107,7 +107,8 @@ export function link(route, label, extra = {}) {
 
 /**
  * What to tell the member about a failure: the translation of the server's stable code when we
- * have one, else a generic text naming the code (never the server's English message).
+ * have one, else a generic text (never a code or the server's English message: those go to the
+ * developer console).
  * @param {unknown} err
  */
 export function errorText(err) {
@@ -119,7 +120,8 @@ export function errorText(err) {
       return F(() => (wait ? `${base.i18n()} ${wait.i18n()}` : base.i18n()));
     }
     if (key in STRINGS) return T(key);
-    return T('err.generic', { code: err.code });
+    console.warn(`no text for the error ${err.status} ${err.code}`);
+    return T('err.generic');
   }
   console.error(err); // a bug or a crypto failure: the details are for the developer console
   return T('err.unexpected');

@@ -92,8 +92,7 @@ function grantItem(ctx, grant, schema, data, alert) {
   initial();
 
   return h('li', { class: 'grant', 'aria-labelledby': headId, dataset: { coop: grant.coopname, grant: String(grant.id) } },
-    h('h2', { id: headId }, name, grant.announce && grant.announce !== grant.coopname
-      ? [' ', h('span', { class: 'muted' }, '(', h('code', { text: grant.coopname }), ')')] : null),
+    h('h2', { id: headId, text: name }),
     h('dl', { class: 'fields' },
       grant.username ? row(T('access.username'), h('code', { class: 'username', text: grant.username })) : null,
       row(T('access.scope'), h('ul', { class: 'inline-list grant-scope' }, scopes.map((/** @type {string} */ s) =>

@@ -183,7 +183,9 @@ export default async function cardView(ctx) {
     h('article', { class: 'member-card', 'aria-label': T('card.title') }, cardDetails(schema, card.data)),
     h('p', { class: 'card-number' }, h('span', { text: T('card.number') }), ' ',
       h('span', { class: 'card-number-value', text: formatCardNumber(card.number) })),
-    h('p', { class: 'meta-line', text: T('card.meta', { version: card.meta.version, revision: card.revision }) }),
+    // Technical details, out of the member's way until asked for.
+    h('details', { class: 'card-tech' }, h('summary', { text: T('card.tech') }),
+      h('p', { class: 'meta-line', text: T('card.meta', { version: card.meta.version, revision: card.revision }) })),
     h('div', { class: 'actions' },
       link('card/edit', T('card.edit'), { class: 'btn btn-primary', id: 'card-edit' }),
       link('accounts', T('accounts.title'), { class: 'btn' })));

@@ -11,7 +11,7 @@ import { loadSchema } from '../card.js';
 import { createCoopAccount } from '../coopaccount.js';
 import { whileBusy, busyLine } from '../busy.js';
 import { h, uid } from '../dom.js';
-import { T } from '../i18n.js';
+import { F, T, bindText } from '../i18n.js';
 import { branchFor } from '../schema.js';
 import { STRINGS } from '../strings.js';
 import { alertBox, button, link, submit, view } from '../ui.js';
@@ -85,7 +85,10 @@ function failure(ctx, err) {
   const retry = err instanceof api.ApiError && (err.code === 'registry_unavailable' || err.status === 0 || err.status >= 500);
   const actions = h('div', { class: 'actions' },
     retry ? button(T('consent.retry'), () => ctx.go('consent'), { class: 'btn btn-primary', id: 'consent-retry' }) : null,
-    invalid ? null : denyButton(ctx, alert));
+    invalid ? null : denyButton(ctx, alert),
+    // A cooperative the registry does not know: the way back is the refusal above, or the card.
+    err instanceof api.ApiError && err.code === 'unknown_cooperative'
+      ? link('card', T('consent.to_card'), { class: 'btn', id: 'consent-to-card' }) : null);
   return view(T('consent.title'), alert.box, actions);
 }
 
@@ -158,7 +161,6 @@ function consentForm(ctx, info, schema, data) {
     h('p', { class: 'lead consent-who' },
       T('consent.asks_before'), ' ',
       h('strong', { class: 'consent-coop', text: announce }), ' ',
-      h('span', { class: 'consent-coopname-wrap' }, '(', h('code', { class: 'consent-coopname', text: info.coopname }), ')'), ' ',
       T(withData ? 'consent.asks_data' : 'consent.asks_login')),
     form);
 }
@@ -202,44 +204,61 @@ function accountSection(info) {
     h('h2', { id: headId, text: T('consent.account_title') }), body);
 }
 
+// Never pre-ticked, even when the cooperative asks for it: the member chooses to send it.
+const NEVER_PRETICKED = new Set(['passport']);
+
 /**
- * The card's top-level fields as checkboxes: those the cooperative asked for (all filled-in ones
- * when it did not say), pre-checked when `share` is in the scope.
+ * The card's filled-in top-level fields as checkboxes, each with the value that would leave
+ * beside its label (decrypted here, in this page). Privacy by default: only what the cooperative
+ * asked for (`fields` of its request) starts ticked, never the passport; the member may add any
+ * other field. A summary below says what will be sent.
  * @param {any} info
  * @param {any} schema
  * @param {any} data
  */
 function fieldsSection(info, schema, data) {
-  const requested = Array.isArray(info.requested_fields) ? info.requested_fields.map(String) : null;
-  const order = fieldOrder(schema, data);
-  const offered = (requested ?? order).filter((name) => isFilled(data[name]));
-  const missing = (requested ?? []).filter((name) => !isFilled(data[name]));
-  const precheck = Boolean(info.share);
+  const requested = Array.isArray(info.requested_fields) ? info.requested_fields.map(String) : [];
+  const offered = fieldOrder(schema, data).filter((name) => isFilled(data[name]));
+  const missing = requested.filter((name) => !isFilled(data[name]));
+  const precheck = (/** @type {string} */ name) => Boolean(info.share) && requested.includes(name) && !NEVER_PRETICKED.has(name);
   const legendId = uid('fields');
+  const summary = h('p', { class: 'consent-summary', id: `${legendId}-summary`, 'aria-live': 'polite' });
   const boxes = offered.map((name) => {
     const id = uid('share');
     const valueId = `${id}-value`;
-    const input = h('input', { type: 'checkbox', name: 'share-field', value: name, id, checked: precheck,
-      'aria-describedby': valueId });
-    return h('div', { class: 'check share-field', dataset: { field: name } }, input,
+    const input = h('input', { type: 'checkbox', name: 'share-field', value: name, id, checked: precheck(name),
+      'aria-describedby': valueId, onChange: () => summarize() });
+    return h('div', { class: ['check', 'share-field'], dataset: { field: name, requested: String(requested.includes(name)) } }, input,
       h('label', { for: id },
-        h('span', { class: 'share-title', text: fieldTitle(schema, data, name) }),
+        h('span', { class: 'share-title' }, fieldTitle(schema, data, name),
+          requested.includes(name) ? h('span', { class: 'share-asked', text: T('consent.field_asked') }) : null),
         h('span', { class: 'share-value', id: valueId, text: fieldValue(schema, data, name) })));
   });
   const element = h('fieldset', { class: 'consent-fields', 'aria-describedby': `${legendId}-hint` },
     h('legend', { id: legendId, text: T('consent.fields_legend') }),
-    h('p', { class: 'hint', id: `${legendId}-hint`, text: T('consent.fields_hint') }),
+    h('p', { class: 'hint', id: `${legendId}-hint` }, T('consent.fields_hint'), ' ',
+      T(requested.length ? 'consent.fields_asked_hint' : 'consent.fields_none_asked_hint')),
     boxes.length ? boxes : h('p', { class: 'empty', text: T('consent.fields_none') }),
+    boxes.length ? summary : null,
     missing.length ? h('p', { class: 'alert alert-warning consent-missing' },
       T('consent.fields_missing'), ' ',
       missing.map((name, i) => [i ? ', ' : '', h('span', { dataset: { field: name }, text: fieldTitle(schema, data, name) })]),
       '. ', link('card/edit', T('consent.fields_edit'))) : null);
+  const chosen = () => [...element.querySelectorAll('input[name="share-field"]')]
+    .filter((input) => /** @type {HTMLInputElement} */ (input).checked)
+    .map((input) => /** @type {HTMLInputElement} */ (input).value);
+  function summarize() {
+    const names = chosen();
+    const titles = names.map((name) => fieldTitle(schema, data, name));
+    bindText(summary, names.length
+      ? F(() => `${T('consent.summary_some').i18n()} ${titles.map((t) => t.i18n()).join(', ')}.`)
+      : T('consent.summary_none'));
+  }
+  summarize();
   return {
     element,
     /** @returns {string[]} the checked fields, in the card's order */
-    chosen: () => [...element.querySelectorAll('input[name="share-field"]')]
-      .filter((input) => /** @type {HTMLInputElement} */ (input).checked)
-      .map((input) => /** @type {HTMLInputElement} */ (input).value),
+    chosen,
   };
 }
 
