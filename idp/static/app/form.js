@@ -2,6 +2,10 @@
 // radio buttons, the chosen branch's fields labelled with their titles (title / x-title-en),
 // nested objects as fieldsets, enum values as selects. Problems from validateCard are shown at
 // their field (aria-invalid + aria-describedby) and in a summary whose links focus the field.
+// What the member types is saved in the card's stored form (widget/src/card/normalize.js): the
+// phone in E.164 ("8 912 345-67-89" → "+79123456789"), the passport as the schema wants it
+// ("45 06" → "4506"); what cannot be read is left as typed for the validator to explain.
+import { normalizeCard } from '../widget/src/card/normalize.js';
 import { focus, h } from './dom.js';
 import { F, L, T, bindText, getLang } from './i18n.js';
 import { setFieldError } from './ui.js';
@@ -13,6 +17,10 @@ const AUTOCOMPLETE = {
   '/birthdate': 'bday', '/phone': 'tel', '/email': 'email', '/full_address': 'street-address',
   '/country': 'country-name', '/city': 'address-level2',
 };
+
+// Passport parts are typed as printed ("45 06", "770 001"): room for the separators, which
+// normalizeCard removes (maxlength would silently cut "45 06" to "45 0").
+const SEPARATOR_ROOM = { '/passport/series': 4, '/passport/number': 4, '/passport/code': 4 };
 
 /** @param {any} node */
 const title = (node) => L({ ru: node.title ?? '', en: node['x-title-en'] });
@@ -150,7 +158,8 @@ export function cardForm(schema, opts = {}) {
         name: ptr,
         type: node.format === 'date' ? 'date' : node.format === 'email' ? 'email' : node.format === 'ru-phone' ? 'tel' : 'text',
         inputmode: digits ? 'numeric' : undefined,
-        maxlength: node.maxLength,
+        maxlength: node.maxLength === undefined ? undefined
+          : node.maxLength + (SEPARATOR_ROOM[/** @type {keyof typeof SEPARATOR_ROOM} */ (ptr)] ?? 0),
         autocomplete: AUTOCOMPLETE[/** @type {keyof typeof AUTOCOMPLETE} */ (ptr)] ?? (ptr.split('/').length > 2 ? 'off' : undefined),
         spellcheck: 'false',
       }));
@@ -179,7 +188,7 @@ export function cardForm(schema, opts = {}) {
    */
   function collect() {
     if (!branch) return {};
-    return collectObject(branch, '').value;
+    return normalizeCard(collectObject(branch, '').value);
   }
 
   /** @param {any} node @param {string} path @returns {{value: any, any: boolean}} */

@@ -58,6 +58,14 @@ export const STRINGS = {
   'pw.too_short': { ru: 'Пароль должен быть не короче {min} символов', en: 'The password must be at least {min} characters long' },
   'pw.is_email': { ru: 'Пароль не должен совпадать с адресом почты', en: 'The password must not be your email address' },
   'pw.mismatch': { ru: 'Пароли не совпадают', en: 'The passwords do not match' },
+  // issue #9 forms: the strength meter (zxcvbn), weak-password confirmation, busy steps
+  'pw.tip_keyboard': { ru: 'Избегайте рядов клавиш вроде «qwerty» или «йцукен».', en: 'Avoid keyboard rows like “qwerty”.' },
+  'pw.tip_date': { ru: 'Даты и годы легко угадать.', en: 'Dates and years are easy to guess.' },
+  'pw.tip_name': { ru: 'Имена и известные слова легко угадать, даже с заменой букв на цифры.', en: 'Names and well-known words are easy to guess, even with letters swapped for digits.' },
+  'pw.too_weak': { ru: 'Такой пароль подбирается за секунды. Придумайте другой, например фразу из нескольких слов.', en: 'A password like this is guessed in seconds. Choose another one, for example a phrase of several words.' },
+  'pw.weak_confirm': { ru: 'Пароль слабый, но я всё равно хочу его использовать', en: 'The password is weak, but I want to use it anyway' },
+  'pw.weak_confirm_needed': { ru: 'Пароль слабый: придумайте надёжнее или подтвердите, что хотите использовать его', en: 'The password is weak: choose a stronger one or confirm that you want to use it' },
+  'busy.elapsed': { ru: 'прошло {seconds} с', en: '{seconds} s so far' },
 
   'code.label': { ru: 'Код из письма', en: 'Code from the email' },
   'code.hint': { ru: '6 цифр', en: '6 digits' },
@@ -68,6 +76,7 @@ export const STRINGS = {
   'code.resend': { ru: 'Отправить код ещё раз', en: 'Send the code again' },
   'code.resend_in': { ru: '{label} (через {seconds} с)', en: '{label} (in {seconds} s)' },
   'code.resent': { ru: 'Новый код отправлен.', en: 'A new code has been sent.' },
+  'code.use_newest': { ru: 'Мы отправили новый код. Введите код из последнего письма: прежние коды больше не действуют.', en: 'We have sent a new code. Enter the code from the latest email: earlier codes no longer work.' },
 
   'login.title': { ru: 'Вход', en: 'Log in' },
   'login.lead': { ru: 'Пароль не покидает ваш браузер: из него здесь вычисляется ключ, которым зашифрована ваша карта.', en: 'Your password never leaves this browser: the key that encrypts your card is computed from it here.' },
@@ -96,6 +105,12 @@ export const STRINGS = {
   'register.done': { ru: 'Аккаунт создан. Теперь выпустите карту пайщика.', en: 'Your account is ready. Now issue your member card.' },
   'register.start_over': { ru: 'Начать заново', en: 'Start again' },
   'register.to_login': { ru: 'Уже есть аккаунт? Войти', en: 'Already registered? Log in' },
+  'register.resumed_code': { ru: 'Продолжаем регистрацию: введите код из письма, отправленного на {email}.', en: 'Continuing your registration: enter the code we emailed to {email}.' },
+  'register.resumed_password': { ru: 'Продолжаем регистрацию: адрес {email} подтверждён. Введите пароль ещё раз — страница не хранит его при перезагрузке.', en: 'Continuing your registration: {email} is confirmed. Enter the password again: the page does not keep it across a reload.' },
+  'register.restarted_expired': { ru: 'Регистрацию пришлось начать заново: прежняя попытка больше не действует. Получите новый код.', en: 'The registration had to start again: the earlier attempt is no longer valid. Get a new code.' },
+  'register.restarted_attempts': { ru: 'Регистрацию пришлось начать заново: слишком много неверных кодов. Получите новый код.', en: 'The registration had to start again: too many wrong codes. Get a new code.' },
+  'register.restarted_sends': { ru: 'Регистрацию пришлось начать заново: для прежней попытки коды больше не отправляются. Получите новый код.', en: 'The registration had to start again: no more codes can be sent for the earlier attempt. Get a new code.' },
+  'register.restarted_done': { ru: 'Эта регистрация уже завершена. Войдите с вашим паролем.', en: 'This registration is already complete. Log in with your password.' },
 
   'forgot.title': { ru: 'Восстановление доступа', en: 'Recover access' },
   'forgot.lead': { ru: 'Вам понадобятся доступ к почте и ключ восстановления, который вы сохранили при его создании.', en: 'You will need access to your email and the recovery key you saved when you created it.' },
