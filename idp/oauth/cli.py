@@ -34,12 +34,16 @@ def _fail(error: clients.ClientError) -> None:
               help="Where RP-initiated logout may return to; repeat for several.")
 @click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
               show_default=True, help="How the client's ID tokens are signed.")
+@click.option("--backchannel-logout-uri",
+              help="OpenID Connect Back-Channel Logout: where to post a logout token when a "
+                   "session the client signed in with ends.")
 @click.option("--jwk", "jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A public JWK (P-256 or secp256k1) to encrypt to, instead of the ВОСХОД key.")
 @with_appcontext
 def create_command(coopname: str, redirect_uris: tuple[str, ...],
                    iframe_origins: tuple[str, ...], post_logout_uris: tuple[str, ...],
-                   id_token_alg: str, jwk_file: Path | None) -> None:
+                   id_token_alg: str, jwk_file: Path | None,
+                   backchannel_logout_uri: str | None) -> None:
     """Register a cooperative ВОСХОД knows; prints its client secret once."""
     from idp.services import services
 
@@ -47,7 +51,8 @@ def create_command(coopname: str, redirect_uris: tuple[str, ...],
         jwk = json.loads(jwk_file.read_text()) if jwk_file else None
         issued = clients.create(coopname, list(redirect_uris), list(iframe_origins), jwk,
                                 list(post_logout_uris), id_token_alg,
-                                registry=services().registry)
+                                registry=services().registry,
+                                backchannel_logout_uri=backchannel_logout_uri)
     except json.JSONDecodeError:
         raise click.ClickException("the --jwk file is not JSON") from None
     except clients.ClientError as error:

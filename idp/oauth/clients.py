@@ -87,7 +87,8 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
            encryption_jwk: dict[str, Any] | None = None,
            post_logout_redirect_uris: list[str] | None = None,
            id_token_alg: str = ID_TOKEN_DEFAULT_ALG,
-           registry: Registry | None = None) -> IssuedSecret:
+           registry: Registry | None = None,
+           backchannel_logout_uri: str | None = None) -> IssuedSecret:
     """A new client. With `registry` (the CLI passes the configured one) the cooperative must
     be known to ВОСХОД: idp asks the registry for its name and key on every consent, so a
     client of an unknown cooperative could only fail in front of its members."""
@@ -106,7 +107,9 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
         post_logout_redirect_uris=[check_redirect_uri(u) for u in
                                    dict.fromkeys(post_logout_redirect_uris or [])],
         id_token_signed_response_alg=id_token_alg,
-        encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None)
+        encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None,
+        backchannel_logout_uri=(check_redirect_uri(backchannel_logout_uri)
+                                if backchannel_logout_uri else None))
     if registry is not None:
         check_registered(registry, coopname)
     secret = secrets.token_urlsafe(32)

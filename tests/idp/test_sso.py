@@ -364,3 +364,21 @@ def test_discovery_announces_backchannel_logout(client: FlaskClient) -> None:
     meta = client.get("/.well-known/openid-configuration").json
     assert meta["backchannel_logout_supported"] is True
     assert meta["backchannel_logout_session_supported"] is True
+
+
+@pytest.mark.parametrize(("uri", "ok"), [
+    ("https://voskhod.coop/backchannel", True), ("http://127.0.0.1:8003/bc", True),
+    ("http://voskhod.coop/backchannel", False), ("https://voskhod.coop/bc#x", False),
+    ("javascript:alert(1)", False)])
+def test_clients_create_registers_a_backchannel_logout_uri(app: Flask, uri: str,
+                                                            ok: bool) -> None:
+    result = app.test_cli_runner().invoke(args=[
+        "clients", "create", "voskhod", "--redirect-uri", "https://voskhod.coop/callback",
+        "--backchannel-logout-uri", uri])
+    with app.app_context():
+        client = db.session.get(OAuthClient, "voskhod")
+        if ok:
+            assert result.exit_code == 0, result.output
+            assert client is not None and client.backchannel_logout_uri == uri
+        else:
+            assert result.exit_code != 0 and client is None
