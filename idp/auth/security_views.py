@@ -66,6 +66,7 @@ def add_routes(bp: Blueprint) -> None:
     def delete_account(body: PasswordProofIn) -> DeletedOut:
         _, session = current_session()
         account.delete_account(services(), session, body.hash_key, client_info())
+        cookie.clear_on_response()  # the browser's session went with the account
         return DeletedOut(deleted=True)
 
     @bp.get("/auth/export")

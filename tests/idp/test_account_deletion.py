@@ -223,6 +223,16 @@ def test_audit_keeps_only_the_documented_pseudonymous_record(app, client):
                                  .where(AuditEvent.member_id == member_id)) == 0
 
 
+def test_deletion_clears_the_browser_session_cookie(app, client):
+    member = register(app, client, browser=True)
+    assert client.post("/auth/session").status_code == 200  # this browser is signed in
+    r = client.post("/auth/delete-account", headers=member.bearer,
+                    json={"hashKey": member.hash_key})
+    assert r.status_code == 200
+    assert "cardcoop_session=;" in r.headers.get("Set-Cookie", "")
+    assert client.post("/auth/session").status_code == 401
+
+
 def test_the_same_email_registers_again_after_deletion(app, client):
     first = register(app, client)
     old_sub = member_id_of(client, first.bearer)
