@@ -203,3 +203,30 @@ def test_prompt_none_per_openid_connect_core(page: Page, live_idp: LiveIdp,
     expect(page).to_have_url(re.compile(re.escape(coop["url"]) + "/callback"))
     answer = _prompt_none(page, live_idp, coop["url"])
     assert "code" in answer and "error" not in answer
+
+
+def test_sessions_list_names_browsers_and_signs_out_everywhere_else(
+        page: Page, live_idp: LiveIdp, step: Steps) -> None:
+    email = member_with_card(live_idp)  # the SDK's session: "cardcoop SDK"-like, unnamed
+    other = page.context.browser.new_context(locale="ru-RU")  # type: ignore[union-attr]
+    try:
+        phone = other.new_page()
+        with step("two browsers signed in"):
+            log_in(phone, live_idp, email)
+            log_in(page, live_idp, email)
+        with step("the sessions list names each browser, not its user-agent string"):
+            page.get_by_role("navigation").get_by_role("link", name="Безопасность").click()
+            sessions = page.locator("#sessions li.session")
+            expect(sessions).to_have_count(3)
+            names = [n.strip() for n in sessions.locator("h3").all_inner_texts()]
+            assert sum(bool(re.fullmatch(r"(Headless)?Chrome \d+ · Linux", n)) for n in names) == 2
+            expect(page.locator("#sessions")).not_to_contain_text("Mozilla/5.0")
+            guide_shot(page, "sessions", only=page.locator("#sessions"))
+        with step("sign out everywhere else"):
+            page.locator("#revoke-others").click()
+            expect(sessions).to_have_count(1)
+            expect(page.locator("#revoke-others")).to_be_hidden()
+            phone.reload()
+            phone.get_by_role("heading", name="Вход").wait_for()
+    finally:
+        other.close()

@@ -213,23 +213,26 @@ function passwordSection(onChanged) {
     form);
 }
 
-/** "Chrome · Linux" from a user agent string; the raw string stays available beside it. */
-function device(ua) {
-  const browser = [['YaBrowser', 'Yandex Browser'], ['Edg', 'Edge'], ['OPR', 'Opera'], ['Firefox', 'Firefox'],
-    ['Chromium', 'Chromium'], ['Chrome', 'Chrome'], ['Safari', 'Safari'], ['cardcoop-python', 'cardcoop SDK']]
-    .find(([needle]) => ua.includes(needle))?.[1];
-  const os = [['Android', 'Android'], ['iPhone', 'iOS'], ['iPad', 'iPadOS'], ['Windows', 'Windows'],
-    ['Mac OS X', 'macOS'], ['Linux', 'Linux']].find(([needle]) => ua.includes(needle))?.[1];
-  return [browser, os].filter(Boolean).join(' · ');
-}
-
 function sessionsSection() {
   const alert = alertBox();
   const list = h('ul', { class: 'sessions' });
+  // "Sign out everywhere else": every other browser's session ends, and the cooperatives they
+  // signed in to are told (back-channel logout).
+  const others = button(T('sessions.revoke_others'), async () => {
+    alert.clear();
+    try {
+      await api.post('/auth/sessions/revoke-others', undefined);
+    } catch (err) {
+      alert.show(errorText(err));
+      return;
+    }
+    await refresh();
+    focus(section.querySelector('h2'));
+  }, { class: 'btn btn-small', id: 'revoke-others', hidden: true });
   const section = h('section', { class: 'panel', id: 'sessions', 'aria-labelledby': 'ses-h' },
     h('h2', { id: 'ses-h', text: T('sessions.title') }),
     h('p', { text: T('sessions.lead') }),
-    alert.box, list);
+    alert.box, list, h('div', { class: 'actions' }, others));
 
   async function refresh() {
     alert.clear();
@@ -243,12 +246,14 @@ function sessionsSection() {
     sessions.sort((/** @type {any} */ a, /** @type {any} */ b) => Number(b.current) - Number(a.current) ||
       String(b.last_used_at).localeCompare(String(a.last_used_at)));
     list.replaceChildren(...sessions.map(item));
+    others.hidden = !sessions.some((/** @type {any} */ x) => !x.current);
   }
 
   /** @param {any} s */
   function item(s) {
     const headId = uid('ses');
-    const name = device(s.user_agent || '') || s.user_agent || '?';
+    // Named by the server from the user agent (ua-parser), never the raw string.
+    const name = s.device || T('sessions.unknown_device');
     const revoke = s.current ? h('span', { class: 'badge badge-current', text: T('sessions.this_device') })
       : button(T('sessions.revoke'), async () => {
         try {
@@ -265,7 +270,6 @@ function sessionsSection() {
     return h('li', { class: ['session', s.current ? 'current' : ''], dataset: { current: String(s.current) } },
       h('div', { class: 'session-main' },
         h('h3', { id: headId, text: name }),
-        h('p', { class: 'muted ua', text: s.user_agent || '—' }),
         h('p', { text: T('sessions.details', { ip: s.ip, created: D(s.created_at), used: D(s.last_used_at) }) })),
       h('div', { class: 'session-action' }, revoke));
   }
