@@ -56,8 +56,9 @@ def reauth(ctx: IdpServices, session: AuthSession, hash_key: str, client: Client
         require_password(ctx, session.member, hash_key, client)
     except ObjectDeletedError:
         raise _gone() from None
+    session.auth_time = utcnow()  # a password proof, as at login or unlock (OIDC `auth_time`)
     audit.record("reauth_ok", client=client, member_id=session.member_id,
-                 actor=str(session.member_id))
+                 actor=str(session.member_id), session_id=str(session.id))
     db.session.commit()
 
 
