@@ -26,10 +26,20 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from flask import Flask, Response, current_app, redirect, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
+from cardcoop.client import read_authorization_response
 from cardcoop.coop import CoopClient, SharePlaintext, TicketTokens, new_pkce, new_state
-from cardcoop.errors import ApiError
+from cardcoop.errors import AccessRefused, ApiError, AuthorizationError, NotAMember
 from cardcoop.protocol.errors import ProtocolError
 from cardcoop.protocol.jwk import ec_private_key_from_jwk, jwk_thumbprint
 from cardcoop.protocol.k1 import K1PrivateKey
@@ -71,8 +81,11 @@ ERRORS = {
                       "The site's client credentials are wrong.",
     "invalid_scope": "Запрошены неизвестные права. Unknown scope.",
     "invalid_request": "Неверный запрос. Invalid request.",
-    "not_a_member": "Вы не пайщик этого кооператива: сначала вступите. "
-                    "You are not a member yet: join first.",
+    "not_a_member": "Вы пока не пайщик ПК ВОСХОД. Вступите в кооператив — это займёт "
+                    "минуту. You are not a member yet: join first.",
+    "frame_refused": "Окно id.card.coop не открылось на этой странице (адрес сайта не "
+                     "зарегистрирован для кооператива или id.card.coop недоступен). "
+                     "The id.card.coop frame did not open here.",
     "card_required": "Сначала оформите карту пайщика. Issue your card first.",
     "idp_unavailable": "id.card.coop сейчас недоступен. Попробуйте позже. "
                        "id.card.coop is unreachable.",
@@ -229,10 +242,27 @@ def _take_flow(state: str, method: str) -> dict[str, str] | None:
 # -- pages ------------------------------------------------------------------------------------
 
 
-def error_page(code: str, status: int) -> tuple[str, int]:
+def error_page(code: str, status: int, *, join_url: str | None = None) -> tuple[str, int]:
     code = code if _CODE.fullmatch(code) else "unknown_error"
     text = ERRORS.get(code, "Что-то пошло не так. Something went wrong.")
-    return render_template("error.html", code=code, text=text), status
+    return render_template("error.html", code=code, text=text, join_url=join_url), status
+
+
+def _answer(state: str, params: Any, method: str) -> str | tuple[str, int]:
+    """The ticket, or the page for why there is none: the SDK tells the member's refusal from
+    "not a member yet" (then the way on is joining) from an error."""
+    try:
+        return read_authorization_response(params, state=state)
+    except NotAMember:
+        join = (url_for("start", method="redirect", scope=JOIN_SCOPE) if method == "redirect"
+                else url_for("iframe", scope=JOIN_SCOPE))
+        return error_page("not_a_member", 400, join_url=join)
+    except AccessRefused:
+        return error_page("access_denied", 400)
+    except AuthorizationError as exc:
+        return error_page(exc.error, 400)
+    except ApiError:
+        return error_page("invalid_request", 400)
 
 
 def _value(value: Any) -> str:
@@ -335,12 +365,10 @@ def _routes(app: Flask) -> None:
         flow = _take_flow(request.args.get("state", ""), "redirect")
         if flow is None:
             return error_page("state_mismatch", 400)
-        if "error" in request.args:
-            return error_page(request.args["error"], 400)
-        code = request.args.get("code", "")
-        if not code:
-            return error_page("invalid_request", 400)
-        return _complete(flow, code, site().redirect_uri)
+        answer = _answer(request.args.get("state", ""), request.args, "redirect")
+        if not isinstance(answer, str):
+            return answer
+        return _complete(flow, answer, site().redirect_uri)
 
     @app.get("/iframe")
     def iframe() -> tuple[str, int]:
@@ -357,12 +385,12 @@ def _routes(app: Flask) -> None:
         flow = _take_flow(request.form.get("state", ""), "iframe")
         if flow is None:
             return error_page("state_mismatch", 400)
-        if request.form.get("error"):
-            return error_page(request.form["error"], 400)
-        ticket = request.form.get("ticket", "")
-        if not ticket:
-            return error_page("invalid_request", 400)
-        return _complete(flow, ticket, None)
+        # The widget's answer as the form carries it: ticket, or error and cardcoop_reason.
+        fields = {k: v for k, v in request.form.items() if v}
+        answer = _answer(request.form.get("state", ""), fields, "iframe")
+        if not isinstance(answer, str):
+            return answer
+        return _complete(flow, answer, None)
 
     @app.post("/reread")
     def reread() -> tuple[str, int]:

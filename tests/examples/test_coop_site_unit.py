@@ -371,9 +371,35 @@ def test_idp_error_renders_a_friendly_page(client: FlaskClient, httpserver: HTTP
     response = client.get("/callback", query_string={"error": error, "state": flow["state"]})
     assert response.status_code == 400
     doc = page(response)
-    assert doc.by_id["error-code"] == (error if error != "<script>" else "unknown_error")
+    assert doc.by_id["error-code"] == (error if error != "<script>" else "invalid_response")
     assert doc.by_id["error-text"] and "<script>" not in response.get_data(as_text=True)
     assert not httpserver.log
+
+
+@pytest.mark.parametrize(("reason", "code"), [
+    ("not_a_member", "not_a_member"), ("refused", "access_denied"), (None, "access_denied")])
+def test_refusal_and_not_a_member_are_told_apart(client: FlaskClient, reason: str | None,
+                                                  code: str) -> None:
+    flow = start(client)
+    query = {"error": "access_denied", "state": flow["state"]}
+    if reason:
+        query["cardcoop_reason"] = reason
+    doc = page(client.get("/callback", query_string=query))
+    assert doc.by_id["error-code"] == code
+    # Not a member yet: the way on is joining (scope `account`).
+    assert ("join-link" in doc.by_id) == (code == "not_a_member")
+
+
+def test_iframe_not_a_member_and_a_refused_frame(client: FlaskClient) -> None:
+    _, box = iframe_state(client)
+    response = client.post("/iframe/complete", data={
+        "error": "access_denied", "cardcoop_reason": "not_a_member", "ticket": "",
+        "state": box["data-state"]})
+    assert page(response).by_id["error-code"] == "not_a_member"
+    _, box = iframe_state(client)
+    response = client.post("/iframe/complete", data={"error": "frame_refused",
+                                                     "state": box["data-state"]})
+    assert page(response).by_id["error-code"] == "frame_refused"
 
 
 def test_an_answer_from_another_issuer_is_refused(client: FlaskClient) -> None:

@@ -20,6 +20,8 @@
     sent = true;
     form.elements.namedItem('ticket').value = values.ticket || '';
     form.elements.namedItem('error').value = values.error || '';
+    // Why there is no ticket: 'refused' or 'not_a_member' (with error=access_denied).
+    form.elements.namedItem('cardcoop_reason').value = values.reason || '';
     // The state the widget reports; the server checks it against this browser's session.
     form.elements.namedItem('state').value = values.state || data.state;
     form.submit();
@@ -47,8 +49,12 @@
       say('Получаем данные… Fetching the data…');
       complete({ ticket: result && result.ticket, state: result && result.state });
     },
+    // 'access_denied' (reason 'refused' or 'not_a_member'), 'frame_refused' (the frame did
+    // not open: this site's origin is not registered, or id.card.coop is unreachable), or
+    // another OAuth error: the server shows the page for each.
     onError: function (result) {
       complete({ error: (result && result.error) || 'unknown_error',
+                 reason: result && result.reason,
                  state: result && result.state });
     }
   };

@@ -59,7 +59,8 @@ export function authorizedView(ctx) {
     ctx.go(authorize.home());
     return view(T('authorized.title'));
   }
-  const key = done.kind === 'shared' ? 'authorized.shared' : 'authorized.denied';
+  const key = done.kind === 'shared' ? 'authorized.shared'
+    : done.reason === 'not_a_member' ? 'authorized.not_member' : 'authorized.denied';
   return view(T('authorized.title'),
     h('p', { class: ['alert', done.kind === 'shared' ? 'alert-success' : 'alert-info', 'authorized-result'],
       role: 'status', dataset: { result: done.kind }, text: T(key) }),

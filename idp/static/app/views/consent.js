@@ -83,6 +83,7 @@ function failure(ctx, err) {
   alert.show(err instanceof ConsentError && err.code === 'card_unreadable' ? T('card.cannot_open') : consentErrorText(err));
   const invalid = err instanceof api.ApiError && err.status === 400;
   const retry = err instanceof api.ApiError && (err.code === 'registry_unavailable' || err.status === 0 || err.status >= 500);
+  if (err instanceof api.ApiError && err.code === 'not_a_member') return notAMember(ctx, alert);
   const actions = h('div', { class: 'actions' },
     retry ? button(T('consent.retry'), () => ctx.go('consent'), { class: 'btn btn-primary', id: 'consent-retry' }) : null,
     invalid ? null : denyButton(ctx, alert),
@@ -90,6 +91,32 @@ function failure(ctx, err) {
     err instanceof api.ApiError && err.code === 'unknown_cooperative'
       ? link('card', T('consent.to_card'), { class: 'btn', id: 'consent-to-card' }) : null);
   return view(T('consent.title'), alert.box, actions);
+}
+
+/**
+ * Not a member of the cooperative (yet): nothing can be shared; the way on is back to the
+ * cooperative, which is told exactly that (access_denied, reason not_a_member) and can offer
+ * joining.
+ * @param {import('../main.js').Ctx} ctx
+ * @param {ReturnType<typeof alertBox>} alert showing why
+ */
+function notAMember(ctx, alert) {
+  const problem = alertBox();
+  const back = /** @type {HTMLButtonElement} */ (button(T('consent.not_member_back'), async () => {
+    problem.clear();
+    back.disabled = true;
+    try {
+      await authorize.deny('not_a_member');
+    } catch (err) {
+      back.disabled = false;
+      problem.show(consentErrorText(err));
+      return;
+    }
+    ctx.go('authorized');
+  }, { class: 'btn btn-primary', id: 'consent-not-member-back' }));
+  return view(T('consent.title'), alert.box,
+    h('p', { class: 'consent-not-member', text: T('consent.not_member_next') }),
+    problem.box, h('div', { class: 'actions' }, back));
 }
 
 /**
