@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from common.db import db
 from idp.models import Member
 from tests.e2e import test_sharing as sharing
-from tests.e2e.conftest import LiveIdp, Steps, run_worker
+from tests.e2e.conftest import LiveIdp, Steps, assert_no_leaks, run_worker
 from tests.e2e.test_sharing import (
     PASSWORD,
     SHARE,
@@ -27,6 +27,7 @@ from tests.e2e.test_sharing import (
     member_with_card,
     shared_rows,
 )
+from tests.leaks import LogRecorder
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +98,7 @@ def test_delete_cuts_the_cooperative_off_and_emails(page: Page, live_idp: LiveId
 
 
 def test_export_downloads_and_the_private_key_asks_for_the_password(
-        page: Page, live_idp: LiveIdp, step: Steps) -> None:
+        page: Page, live_idp: LiveIdp, step: Steps, server_logs: LogRecorder) -> None:
     email, username = member_with_card(live_idp, join="voskhod")
     with step("the export downloads as one JSON file with the card decrypted"):
         open_security(page, live_idp, email)
@@ -140,6 +141,10 @@ def test_export_downloads_and_the_private_key_asks_for_the_password(
         item.get_by_label("Текущий пароль").fill(PASSWORD)
         item.locator(".reauth-submit").click()
         expect(item.locator(".private-key")).to_be_visible()
-        assert len(item.locator(".private-key").inner_text()) > 40
+        private_key = item.locator(".private-key").inner_text()
+        assert len(private_key) > 40
         item.get_by_role("button", name="Скрыть закрытый ключ").click()
         expect(item.locator(".private-key")).to_have_count(0)
+    with step("nothing decrypted, no password and no private key reached idp"):
+        assert_no_leaks(live_idp, server_logs, [PASSWORD, private_key, "Смирнова", "Ольга",
+                                                "Петровна", "1988-04-12", "111-22-33"])
