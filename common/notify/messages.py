@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, NamedTuple
 
 from common.notify.port import Notification
 from common.notify.port import NotificationKind as Kind
-from common.notify.texts import LABELS, TEXTS, Labels
+from common.notify.texts import LABELS, TEXTS, Labels, field_labels, format_time
 
 DEFAULT_LOCALE: Final = "ru"
 LOCALES: Final = frozenset(LABELS)
@@ -77,6 +77,9 @@ def render(notification: Notification) -> EmailContent:
               if key in REQUIRED[notification.kind] or key in OPTIONAL}
     if "at" in values:
         values["at"] = _format_time(values["at"], locale)
+    if "fields" in values:
+        # Field names (ids) become their labels; only then squeezed like the other values.
+        values["fields"] = _one_line(field_labels(notification.payload["fields"], locale))
 
     paragraphs = [labels.greeting, text.intro.format_map(values)]
     if values.get("unlock_minutes") and notification.kind is Kind.ACCOUNT_LOCKED:
@@ -108,15 +111,10 @@ def _one_line(value: str) -> str:
 
 
 def _format_time(value: str, locale: str) -> str:
-    """ISO 8601 from the caller -> a readable UTC time; anything else is shown as given."""
+    """ISO 8601 from the caller -> Moscow time in the email's language (texts.format_time);
+    anything else is shown as given."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
-    if moment.tzinfo is None:
-        # The services write UTC; a naive value is taken to be UTC rather than server-local.
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    if locale == "ru":
-        return moment.strftime("%d.%m.%Y %H:%M UTC")
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return format_time(moment, locale)

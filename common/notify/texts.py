@@ -7,7 +7,9 @@ from the payload by ``messages.render``; ``{details}`` is the when/where block i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from common.notify.port import NotificationKind as Kind
 
@@ -31,6 +33,62 @@ class Labels:
     # Which data a cooperative received (ACCESS_GRANTED, when the payload names them).
     fields: str
     footer: str
+
+
+# The member's time zone: every time in an email is Moscow time, named as such.
+TIME_ZONE: Final = ZoneInfo("Europe/Moscow")
+TIME_FORMATS: Final[dict[str, str]] = {"ru": "{day} {month} {year} г., {time} (МСК)",
+                                       "en": "{day} {month} {year}, {time} Moscow time"}
+MONTHS: Final[dict[str, tuple[str, ...]]] = {
+    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+           "сентября", "октября", "ноября", "декабря"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+# The card's top-level fields as the member's card shows them (idp/card/schema_v1.json titles;
+# tests/common/notify/test_notify_texts.py keeps the two in step).
+FIELD_LABELS: Final[dict[str, dict[str, str]]] = {
+    "person_type": {"ru": "Тип лица", "en": "Person type"},
+    "last_name": {"ru": "Фамилия", "en": "Last name"},
+    "first_name": {"ru": "Имя", "en": "First name"},
+    "middle_name": {"ru": "Отчество", "en": "Middle name (patronymic)"},
+    "birthdate": {"ru": "Дата рождения", "en": "Date of birth"},
+    "phone": {"ru": "Телефон", "en": "Phone"},
+    "email": {"ru": "Электронная почта", "en": "Email"},
+    "full_address": {"ru": "Адрес регистрации", "en": "Registered address"},
+    "passport": {"ru": "Паспорт", "en": "Passport"},
+    "country": {"ru": "Страна", "en": "Country"},
+    "city": {"ru": "Город", "en": "City"},
+    "details": {"ru": "Реквизиты ИП", "en": "Sole proprietor registration details"},
+    "type": {"ru": "Организационно-правовая форма", "en": "Legal form"},
+    "short_name": {"ru": "Краткое наименование", "en": "Short name"},
+    "full_name": {"ru": "Полное наименование", "en": "Full name"},
+    "represented_by": {"ru": "Представитель", "en": "Representative"},
+    "fact_address": {"ru": "Фактический адрес", "en": "Actual address"},
+}
+# A field the list does not know is named by this, never by its id.
+OTHER_FIELD: Final[dict[str, str]] = {"ru": "другое поле карты", "en": "another card field"}
+
+
+def format_time(moment: datetime, locale: str) -> str:
+    """A moment as the member reads it: Moscow time, in the email's language
+    ("2 декабря 2026 г., 09:05 (МСК)" / "2 December 2026, 09:05 Moscow time"). A naive value
+    is UTC (what the services write)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(TIME_ZONE)
+    language = locale if locale in TIME_FORMATS else "ru"
+    return TIME_FORMATS[language].format(day=local.day, month=MONTHS[language][local.month - 1],
+                                         year=local.year, time=local.strftime("%H:%M"))
+
+
+def field_labels(names: str, locale: str) -> str:
+    """"last_name, first_name" -> "Фамилия, Имя": the shared fields in the email's language."""
+    language = locale if locale in TIME_FORMATS else "ru"
+    labels = [FIELD_LABELS.get(name.strip(), OTHER_FIELD)[language]
+              for name in names.split(",") if name.strip()]
+    return ", ".join(dict.fromkeys(labels))
 
 
 LABELS: Final[dict[str, Labels]] = {
@@ -177,14 +235,14 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
     Kind.ACCESS_GRANTED: {
         "ru": Text(
             subject="Новый доступ к вашим данным в card.coop",
-            intro="Вы вошли через card.coop в кооператив «{coop}» ({coopname}) и открыли ему "
+            intro="Вы вошли через card.coop в кооператив «{coop}» и открыли ему "
                   "доступ к своим данным.",
             advice="Если это были вы, ничего делать не нужно. Если это были не вы, отзовите "
                    "доступ в card.coop → «Доступы» и смените пароль.",
         ),
         "en": Text(
             subject="New access to your card.coop data",
-            intro="You signed in to the cooperative “{coop}” ({coopname}) through card.coop "
+            intro="You signed in to the cooperative “{coop}” through card.coop "
                   "and gave it access to your data.",
             advice="If it was you, there is nothing to do. If it was not you, revoke the access "
                    "in card.coop → Access and change your password.",
@@ -193,7 +251,7 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
     Kind.ACCESS_REVOKED: {
         "ru": Text(
             subject="Доступ кооператива к вашим данным в card.coop отозван",
-            intro="Вы отозвали доступ кооператива «{coop}» ({coopname}) к вашим данным "
+            intro="Вы отозвали доступ кооператива «{coop}» к вашим данным "
                   "в card.coop.",
             advice="Кооператив больше не может получать ваши данные через card.coop. Данные, "
                    "которые он уже получил, остаются у него и обрабатываются по его "
@@ -202,7 +260,7 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
         ),
         "en": Text(
             subject="A cooperative's access to your card.coop data was revoked",
-            intro="You revoked the access of the cooperative “{coop}” ({coopname}) to your "
+            intro="You revoked the access of the cooperative “{coop}” to your "
                   "card.coop data.",
             advice="The cooperative can no longer read your data through card.coop. Data it "
                    "has already received stays with it under its own privacy policy. If you "

@@ -30,7 +30,7 @@ FULL_PAYLOAD: dict[str, str] = {
     "unlock_minutes": "30",
     "coop": "ПК ВОСХОД",
     "coopname": "voskhod",
-    "fields": "имя, email, телефон",
+    "fields": "first_name, email, phone",
     "unused": "ignored-value",
 }
 

@@ -35,10 +35,12 @@ def test_every_kind_renders(make_notification: MakeNotification, kind: Notificat
         assert "482913" not in text  # a code never leaks into another kind's text
     if "ip" in REQUIRED[kind]:
         assert "203.0.113.7" in text
-    # The cooperative and the shared fields belong to the consent notices only.
+    # The cooperative (by its name, never its id) and the shared fields (by their labels)
+    # belong to the consent notices only.
     assert ("ПК ВОСХОД" in text) is ("coop" in REQUIRED[kind])
-    assert ("voskhod" in text) is ("coopname" in REQUIRED[kind])
-    assert ("имя, email, телефон" in text) is (kind is NotificationKind.ACCESS_GRANTED)
+    assert "voskhod" not in text
+    shared = "Имя, Электронная почта, Телефон" if locale == "ru" else "First name, Email, Phone"
+    assert (shared in text) is (kind is NotificationKind.ACCESS_GRANTED)
 
 
 def test_code_is_in_the_subject_and_the_body(make_notification: MakeNotification) -> None:
@@ -55,7 +57,7 @@ def test_code_is_in_the_subject_and_the_body(make_notification: MakeNotification
 
 def test_security_notice_says_what_when_where(make_notification: MakeNotification) -> None:
     _, text = render(make_notification(NotificationKind.SUSPICIOUS_ACTIVITY))
-    assert "Время: 27.11.2025 10:05 UTC" in text
+    assert "Время: 27 ноября 2025 г., 13:05 (МСК)" in text
     assert "IP-адрес: 203.0.113.7" in text
     assert "Устройство: Firefox 133 on Linux" in text
     assert "смените пароль" in text
@@ -104,12 +106,14 @@ def test_sender_controlled_values_stay_on_one_short_line(
 
 
 @pytest.mark.parametrize(("at", "locale", "shown"), [
-    ("2025-11-27T10:05:00Z", "ru", "27.11.2025 10:05 UTC"),
-    ("2025-11-27T13:05:00+03:00", "ru", "27.11.2025 10:05 UTC"),
-    ("2025-11-27T10:05:00", "en", "2025-11-27 10:05 UTC"),
+    ("2025-11-27T10:05:00Z", "ru", "27 ноября 2025 г., 13:05 (МСК)"),
+    ("2025-11-27T13:05:00+03:00", "ru", "27 ноября 2025 г., 13:05 (МСК)"),
+    ("2025-11-27T10:05:00", "en", "27 November 2025, 13:05 Moscow time"),
+    ("2025-12-31T22:30:00+00:00", "en", "1 January 2026, 01:30 Moscow time"),
+    ("2025-05-01T00:00:00-05:00", "ru", "1 мая 2025 г., 08:00 (МСК)"),
     ("вчера вечером", "ru", "вчера вечером"),
 ])
-def test_times_are_shown_in_utc(make_notification: MakeNotification, at: str, locale: str,
+def test_times_are_shown_in_moscow_time(make_notification: MakeNotification, at: str, locale: str,
                                 shown: str) -> None:
     _, text = render(make_notification(NotificationKind.PASSWORD_CHANGED, payload={"at": at},
                                        locale=locale))
@@ -129,15 +133,16 @@ GRANT = {"coop": "ПК ВОСХОД", "coopname": "voskhod", "at": "2025-11-27T1
 
 def test_access_granted_in_russian(make_notification: MakeNotification) -> None:
     subject, text = render(make_notification(
-        NotificationKind.ACCESS_GRANTED, payload={**GRANT, "fields": "имя, email, телефон"}))
+        NotificationKind.ACCESS_GRANTED,
+        payload={**GRANT, "fields": "first_name, email, phone"}))
 
     assert subject == "Новый доступ к вашим данным в card.coop"
     assert text == (
         "Здравствуйте!\n\n"
-        "Вы вошли через card.coop в кооператив «ПК ВОСХОД» (voskhod) и открыли ему доступ "
+        "Вы вошли через card.coop в кооператив «ПК ВОСХОД» и открыли ему доступ "
         "к своим данным.\n\n"
-        "Переданные данные: имя, email, телефон\n\n"
-        "Время: 27.11.2025 10:05 UTC\n\n"
+        "Переданные данные: Имя, Электронная почта, Телефон\n\n"
+        "Время: 27 ноября 2025 г., 13:05 (МСК)\n\n"
         "Если это были вы, ничего делать не нужно. Если это были не вы, отзовите доступ "
         "в card.coop → «Доступы» и смените пароль.\n\n"
         + LABELS["ru"].footer + "\n")
@@ -146,13 +151,13 @@ def test_access_granted_in_russian(make_notification: MakeNotification) -> None:
 def test_access_granted_in_english(make_notification: MakeNotification) -> None:
     subject, text = render(make_notification(
         NotificationKind.ACCESS_GRANTED, locale="en-US",
-        payload={**GRANT, "fields": "name, email", "ip": "203.0.113.7"}))
+        payload={**GRANT, "fields": "last_name, passport", "ip": "203.0.113.7"}))
 
     assert subject == "New access to your card.coop data"
-    assert ("You signed in to the cooperative “ПК ВОСХОД” (voskhod) through card.coop and "
+    assert ("You signed in to the cooperative “ПК ВОСХОД” through card.coop and "
             "gave it access to your data.") in text
-    assert "Data shared: name, email" in text
-    assert "Time: 2025-11-27 10:05 UTC\nIP address: 203.0.113.7" in text
+    assert "Data shared: Last name, Passport" in text
+    assert "Time: 27 November 2025, 13:05 Moscow time\nIP address: 203.0.113.7" in text
     assert "revoke the access in card.coop → Access and change your password" in text
 
 
@@ -176,12 +181,12 @@ def test_fields_are_shown_only_for_a_granted_access(make_notification: MakeNotif
 
 @pytest.mark.parametrize(("locale", "subject", "intro", "advice"), [
     ("ru", "Доступ кооператива к вашим данным в card.coop отозван",
-     "Вы отозвали доступ кооператива «ПК ВОСХОД» (voskhod) к вашим данным в card.coop.",
+     "Вы отозвали доступ кооператива «ПК ВОСХОД» к вашим данным в card.coop.",
      "Кооператив больше не может получать ваши данные через card.coop. Данные, которые он уже "
      "получил, остаются у него и обрабатываются по его собственной политике "
      "конфиденциальности."),
     ("en", "A cooperative's access to your card.coop data was revoked",
-     "You revoked the access of the cooperative “ПК ВОСХОД” (voskhod) to your card.coop data.",
+     "You revoked the access of the cooperative “ПК ВОСХОД” to your card.coop data.",
      "The cooperative can no longer read your data through card.coop. Data it has already "
      "received stays with it under its own privacy policy."),
 ])
@@ -215,9 +220,11 @@ def test_chain_controlled_cooperative_name_stays_on_one_short_line(
     shown = intro.split("«" if locale == "ru" else "“", 1)[1].split("»" if locale == "ru"
                                                                       else "”", 1)[0]
     assert len(shown) == 120 and shown.endswith("…")
-    assert "(voskhod)" in intro
+    assert "voskhod" not in intro
     assert not any(p.startswith("Ваш аккаунт") or p.startswith("Я") for p in paragraphs)
     if kind is NotificationKind.ACCESS_GRANTED:
         [fields] = [p for p in paragraphs if p.startswith(LABELS[locale].fields[:4])]
-        assert "\n" not in fields and fields.endswith("…")
+        # Not a field name of the card: named as "another field", never echoed.
+        assert "\n" not in fields and "Переведите" not in fields and "xxx" not in fields
+        assert fields.endswith("другое поле карты" if locale == "ru" else "another card field")
         assert not any(p.startswith("Переведите") for p in paragraphs)

@@ -59,7 +59,7 @@ def test_english_notification(smtp_server: SmtpServer,
     assert received.message["Content-Language"] == "en"
     body = received.message.get_content()
     assert "203.0.113.7" in body and "Firefox 133 on Linux" in body
-    assert "2025-11-27 10:05 UTC" in body
+    assert "27 November 2025, 13:05 Moscow time" in body
 
 
 def test_idempotency_key_fixes_the_message_id(smtp_server: SmtpServer,
