@@ -47,7 +47,10 @@ async function decryptedExport(doc) {
     const { data } = await zk.decryptPersonalData(cardKey, doc.card.encrypted_personal_data);
     doc.card.personal_data = data;
   }
-  doc.note = 'card.personal_data is decrypted in your browser; private keys of the accounts are not included (encrypted_account stays encrypted).';
+  doc.note = {
+    ru: 'card.personal_data расшифрованы в вашем браузере; закрытые ключи аккаунтов в файл не входят (encrypted_account остаётся зашифрованным).',
+    en: 'card.personal_data was decrypted in your browser; the accounts’ private keys are not included (encrypted_account stays encrypted).',
+  };
   return doc;
 }
 
