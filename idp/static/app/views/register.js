@@ -208,7 +208,8 @@ export default async function registerView(ctx) {
     };
     showNewest();
     const resend = /** @type {HTMLButtonElement} */ (button(T('code.resend'), () => void doResend(), { id: 'reg-resend' }));
-    const wait = RESEND_INTERVAL - Math.floor((Date.now() - (sentAt || Date.now())) / 1000);
+    // Unknown send time (sentAt 0): the button is enabled; the server says if it is too soon.
+    const wait = sentAt ? RESEND_INTERVAL - Math.floor((Date.now() - sentAt) / 1000) : 0;
     let stop = countdown(resend, T('code.resend'), Math.min(RESEND_INTERVAL, Math.max(0, wait)));
     const form = h('form', { class: 'form', novalidate: true },
       h('p', { class: 'lead', text: T('code.sent_to', { email: current.email }) }),
