@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 
-from common.security import client_info
+from common.security import SESSION_COOKIES, client_info
 from common.settings import Settings
 
 KEY_SECRET = "cardcoop.ratelimit_key_secret"  # noqa: S105 (the name of an extensions slot)
@@ -21,7 +21,7 @@ KEY_SECRET = "cardcoop.ratelimit_key_secret"  # noqa: S105 (the name of an exten
 
 def account_key() -> str:
     """The account a request is about: the email (or client_id) in the body, else the token or
-    client credentials it carries.
+    client credentials it carries, else the browser's session cookie.
     Keyed-hashed so that neither the limiter's storage nor its log lines ("ratelimit ...
     exceeded") hold an address or a token, nor a plain hash that a list of addresses would
     turn back into one (issue #8)."""
@@ -37,6 +37,8 @@ def account_key() -> str:
             subject = value.strip().lower()
     if not subject:
         subject = request.headers.get("Authorization", "")
+    if not subject:  # idp's browser session (POST /auth/session): the cookie names it
+        subject = next((request.cookies[n] for n in SESSION_COOKIES if n in request.cookies), "")
     if not subject:
         return "ip:" + client_info().ip
     # surrogatepass: a lone surrogate in the body must not crash the key (and the limit).

@@ -9,6 +9,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Strict by default; a page that must be framed (the consent page of the iframe method) sets its
 # own CSP with the one origin allowed to frame it, and then gets no X-Frame-Options.
+# idp's browser session cookie (idp/auth/cookie.py): the plain name on http, the __Host- one
+# (Secure, host-only) on https.
+SESSION_COOKIES = ("cardcoop_session", "__Host-cardcoop_session")
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")

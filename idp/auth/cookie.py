@@ -15,13 +15,12 @@ import re
 from flask import Response, after_this_request, request
 
 from common.errors import Unauthorized
-from common.security import client_info
+from common.security import SESSION_COOKIES, client_info
 from idp.auth import browser
 from idp.auth.sessions import Tokens
 from idp.services import services
 
-PLAIN_NAME = "cardcoop_session"
-SECURE_NAME = "__Host-cardcoop_session"
+PLAIN_NAME, SECURE_NAME = SESSION_COOKIES
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
