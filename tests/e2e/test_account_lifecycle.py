@@ -14,8 +14,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
+from cardcoop import CardSession, IdpClient
+from cardcoop.card import recover
 from common.db import db
 from idp.models import Member
+from tests.conftest import random_email
 from tests.e2e import test_sharing as sharing
 from tests.e2e.conftest import LiveIdp, Steps, assert_no_leaks, run_worker
 from tests.e2e.test_sharing import (
@@ -148,3 +151,28 @@ def test_export_downloads_and_the_private_key_asks_for_the_password(
     with step("nothing decrypted, no password and no private key reached idp"):
         assert_no_leaks(live_idp, server_logs, [PASSWORD, private_key, "Смирнова", "Ольга",
                                                 "Петровна", "1988-04-12", "111-22-33"])
+
+
+def test_a_spent_recovery_key_asks_for_a_new_one(page: Page, live_idp: LiveIdp,
+                                                step: Steps) -> None:
+    new_password = "новый пароль после восстановления"
+    with step("a recovery key is set up and then used (the SDK, as a member's other device)"):
+        email = random_email("spent")
+        with IdpClient(live_idp.url) as client:
+            cards = CardSession(client.register(email, PASSWORD, live_idp.code_for))
+            cards.issue_card(sharing.CARD)
+            key = cards.setup_recovery(PASSWORD)
+            mark = live_idp.last_mail_id(email)
+            recover(client, email, key, new_password,
+                    lambda e: live_idp.code_for(e, after=mark))
+        subjects = [m["subject"] for m in mailbox(live_idp, email)]
+        assert "Новый ключ восстановления card.coop" in subjects
+        assert "Ключ восстановления card.coop использован" in subjects
+    with step("the security page says the key is spent and offers a new one"):
+        page.goto(f"{live_idp.url}/#/login")
+        page.get_by_label("Электронная почта").fill(email)
+        page.get_by_label("Пароль", exact=True).fill(new_password)
+        page.get_by_role("button", name="Войти").click()
+        page.get_by_role("navigation").get_by_role("link", name="Безопасность").click()
+        expect(page.locator("#rk-spent")).to_contain_text("больше не действует")
+        expect(page.locator("#rk-create")).to_have_text("Создать ключ восстановления")
