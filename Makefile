@@ -69,6 +69,12 @@ openapi: venv
 	$(BIN)/python -c "import json, wsgi; c = wsgi.idp.test_client(); \
 	print(json.dumps(c.get('/openapi.json').json, indent=2, ensure_ascii=False))" > docs/openapi.json
 
+# The SDK alone (sdk/pyproject.toml, cardcoop-sdk): build its wheel, install it into a fresh
+# virtualenv beside the newest jwcrypto (from the package index), check no server package came.
+.PHONY: sdk-check
+sdk-check: venv
+	$(BIN)/python sdk/check.py
+
 # schemathesis against a live multi-worker idp for FUZZ_SECONDS (default 30 min) of rounds with
 # random seeds; `make test` runs a short slice of the same test (tests/fuzz/README.md).
 .PHONY: fuzz

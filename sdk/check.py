@@ -42,7 +42,7 @@ print(json.dumps({
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> str:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,  # noqa: S603 (our own commands)
                           timeout=600, check=False)
     if done.returncode != 0:
         sys.exit(f"sdk-check: {' '.join(map(str, args))} failed:\n{done.stdout}\n{done.stderr}")
