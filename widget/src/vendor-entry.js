@@ -1,5 +1,6 @@
 // Entry for `npm run build`: the only vendor pieces the widget uses, bundled by esbuild into
 // dist/noble.js so that browser pages need no import map or CDN (CSP script-src 'self').
+// (Its siblings: src/vendor-phone.js → dist/phone.js, src/vendor-zxcvbn.js → dist/zxcvbn.js.)
 // WebCrypto has no secp256k1 and no RIPEMD-160, so these come from noble; everything else
 // (PBKDF2, HKDF, HMAC, AES-GCM, AES-KW, SHA-256 for JOSE) goes through crypto.subtle.
 //

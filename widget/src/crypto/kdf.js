@@ -50,6 +50,8 @@ export function checkKdfParams(kdf) {
  * @returns {Promise<Uint8Array>} 32 bytes
  */
 async function pbkdf2(password, salt, iterations) {
+  // One deriveBits call for all the rounds: fast, but it reports no progress and cannot be
+  // resumed in slices, so the page shows an indeterminate busy state (idp/static/app/busy.js).
   const base = await subtle.importKey('raw', password, 'PBKDF2', false, ['deriveBits']);
   const bits = await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, 256);
   return new Uint8Array(bits);
