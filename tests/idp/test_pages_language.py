@@ -69,3 +69,17 @@ def test_the_signed_out_page_in_one_language(client):
 def test_a_hostile_switch_parameter_is_escaped(client):
     html = client.get(BAD + '&x="><script>alert(1)</script>').get_data(as_text=True)
     assert "<script>alert(1)" not in html
+
+
+def test_the_app_shell_and_the_logout_question_in_one_language(client):
+    ru = text_of(client.get("/").get_data(as_text=True))
+    en = text_of(client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True))
+    assert "JavaScript: данные" in ru and "The member card needs" not in ru
+    assert "The member card needs JavaScript" in en and "данные шифруются" not in en
+
+
+def test_every_page_links_its_icons(client):
+    html = client.get("/oauth/logout").get_data(as_text=True)
+    for icon in ("img/favicon.svg", "img/favicon-32.png", "img/icon-180.png", "img/logo.svg"):
+        assert icon in html
+        assert client.get(f"/static/{icon}").status_code == 200
