@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
 from cardcoop.coop import new_pkce
 from idp.oauth import clients
 from tests.e2e.conftest import LiveIdp
+from tests.e2e.test_accessibility import axe_violations, describe
 from tests.e2e.test_sharing import (  # noqa: F401 (the demo cooperative's fixture)
     SHARE,
     CoopSite,
@@ -50,8 +51,9 @@ def shot(page: Page, name: str) -> None:
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
+    # bypass_csp: axe-core arrives as an inline script (the frame's own CSP forbids those).
     context: BrowserContext = browser.new_context(viewport=PHONE, locale="ru-RU",
-                                                  device_scale_factor=1)
+                                                  device_scale_factor=1, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
@@ -99,6 +101,11 @@ def assert_fits(page: Page, frame: Frame) -> None:
     assert metrics["scrollW"] <= metrics["clientW"], metrics  # fits the width
 
 
+def assert_accessible(frame: Frame) -> None:
+    violations = axe_violations(frame)  # type: ignore[arg-type]  (a Frame has the same API)
+    assert violations == [], describe(violations)
+
+
 def test_framed_consent_on_a_phone_has_no_menu_and_grows_without_inner_scroll(
         phone: Page, live_idp: LiveIdp, coop_site: CoopSite) -> None:  # noqa: F811
     page = phone
@@ -122,6 +129,7 @@ def test_framed_consent_on_a_phone_has_no_menu_and_grows_without_inner_scroll(
     assert frame_box_height(page) > max(login_height, 640)
     # The cooperative's page itself scrolls; the frame never does.
     assert page.evaluate("document.documentElement.scrollHeight") > PHONE["height"]
+    assert_accessible(frame)
     shot(page, "framed-consent-390-ru")
     # A change of content (the language) is followed too.
     frame.locator(".lang-btn[lang=en]").click()
@@ -210,6 +218,7 @@ def test_not_a_member_goes_back_as_such_in_the_frame(
     expect(back).to_have_text("Вернуться в кооператив")
     expect(frame.locator(".consent-not-member")).to_be_visible()
     assert_fits(page, frame)
+    assert_accessible(frame)
     shot(page, "framed-not-member-390-ru")
     back.click()
     # The cooperative heard "not a member yet" (not "refused") and offers joining.
