@@ -121,3 +121,15 @@ def test_a_hostile_error_code_is_not_echoed():
                                      "error_description": "x" * 10_000, "state": "s1"},
                                     state="s1")
     assert caught.value.error == "invalid_response" and len(caught.value.message) <= 500
+
+
+def test_an_error_redirect_from_idp_is_an_authorization_error_not_a_refusal(client, coop):
+    params = auth_request(challenge=pkce()[1], scope="openid nosuchscope")
+    r = client.get("/oauth/authorize", query_string=params)
+    assert r.status_code == 302
+    query = query_of(r.headers["Location"])
+    assert query["error"] == "invalid_scope" and "cardcoop_reason" not in query
+    with pytest.raises(AuthorizationError) as caught:
+        read_authorization_response(query, state=params["state"], issuer=ISSUER)
+    assert not isinstance(caught.value, AccessDenied)
+    assert caught.value.error == "invalid_scope"
