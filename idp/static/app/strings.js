@@ -191,6 +191,8 @@ export const STRINGS = {
   'consent.claim.email_verified': { ru: 'подтверждён ли адрес электронной почты', en: 'whether your e-mail address is verified' },
   'consent.claim.card_number': { ru: 'номер карты пайщика', en: 'your member card number' },
   'consent.claim.memberships': { ru: 'список кооперативов, в которых вы состоите', en: 'the cooperatives you are a member of' },
+  'consent.claim.sid': { ru: 'номер сеанса входа (чтобы выход на одном сайте закрывал и другие)', en: 'the number of your sign-in session (so that signing out on one site ends the others)' },
+  'consent.claim.other': { ru: 'другие сведения о входе', en: 'other details of the sign-in' },
   'consent.claim.account': { ru: 'имя вашего аккаунта в кооперативе и его открытый ключ', en: 'your account name in the cooperative and its public key' },
   'consent.claim.account_new': { ru: 'имя и открытый ключ нового аккаунта в кооперативе', en: 'the name and public key of your new account in the cooperative' },
   'consent.claim.share': { ru: 'данные карты, которые вы отметите ниже, зашифрованные ключом кооператива', en: 'the card data you tick below, encrypted with the cooperative’s key' },
@@ -258,6 +260,7 @@ export const STRINGS = {
   'access.scope.memberships': { ru: 'членство в кооперативах', en: 'memberships' },
   'access.scope.share': { ru: 'данные карты', en: 'card data' },
   'access.scope.account': { ru: 'аккаунт в кооперативе', en: 'cooperative account' },
+  'access.scope.other': { ru: 'другое', en: 'other' },
 
   'security.title': { ru: 'Безопасность', en: 'Security' },
   'security.change_title': { ru: 'Смена пароля', en: 'Change the password' },

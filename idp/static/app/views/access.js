@@ -96,7 +96,7 @@ function grantItem(ctx, grant, schema, data, alert) {
     h('dl', { class: 'fields' },
       grant.username ? row(T('access.username'), h('code', { class: 'username', text: grant.username })) : null,
       row(T('access.scope'), h('ul', { class: 'inline-list grant-scope' }, scopes.map((/** @type {string} */ s) =>
-        h('li', { dataset: { scope: s }, text: SCOPE_TEXT[s] ? T(SCOPE_TEXT[s]) : s })))),
+        h('li', { dataset: { scope: s }, text: T(SCOPE_TEXT[s] ?? 'access.scope.other') })))),
       row(T('access.shared_fields'), fields.length
         ? h('ul', { class: 'inline-list grant-fields' }, fields.map((/** @type {string} */ f) =>
           h('li', { dataset: { field: f }, text: schema ? fieldTitle(schema, data, f) : f })))

@@ -26,6 +26,7 @@ const CLAIM_TEXT = /** @type {Record<string, string>} */ ({
   card_id: 'consent.claim.card_number',
   card_number: 'consent.claim.card_number',
   memberships: 'consent.claim.memberships',
+  sid: 'consent.claim.sid',
 });
 // What each OIDC scope yields, for a server that sends no `claims` list.
 const SCOPE_CLAIMS = /** @type {Record<string, string[]>} */ ({
@@ -209,8 +210,9 @@ function claimsSection(info) {
     if (key && !texts.has(key)) texts.set(key, name);
     if (!key && !texts.has(name)) texts.set(name, name);
   }
+  // A claim without a text is named in general words, never by its id.
   const items = [...texts].map(([key, name]) => h('li', { dataset: { claim: name },
-    text: key in STRINGS ? T(key) : name }));
+    text: T(key in STRINGS ? key : 'consent.claim.other') }));
   if (info.join && !info.account) items.push(h('li', { dataset: { claim: 'account' }, text: T('consent.claim.account_new') }));
   else if (info.share || info.join) items.push(h('li', { dataset: { claim: 'account' }, text: T('consent.claim.account') }));
   if (info.share || info.join) items.push(h('li', { dataset: { claim: 'share' }, text: T('consent.claim.share') }));
