@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from cardcoop import CardSession, IdpClient
 from tests.conftest import random_email
@@ -23,6 +23,24 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = "формы по спецификации 2026"
 STORE_KEY = "cardcoop.registration"
+ANYWAY = "Пароль слабый, но я всё равно хочу его использовать"
+# How long each busy line stays visible (ms), for the no-flicker check.
+RECORD_SHOWN = """
+window.addEventListener('DOMContentLoaded', () => {
+  window.__busyShown = [];
+  const since = new Map();
+  new MutationObserver(() => {
+    for (const line of document.querySelectorAll('.busy')) {
+      if (!line.hidden && !since.has(line)) since.set(line, performance.now());
+      if (line.hidden && since.has(line)) {
+        window.__busyShown.push(performance.now() - since.get(line));
+        since.delete(line);
+      }
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                             attributeFilter: ['hidden']});
+});
+"""
 
 
 @pytest.fixture
@@ -107,6 +125,7 @@ def test_pasted_code_reload_resume_and_the_newest_code(
         page: Page, quick_resend_idp: LiveIdp, step: Steps) -> None:
     live_idp = quick_resend_idp
     email = random_email("resume")
+    page.add_init_script(RECORD_SHOWN)
     with step("the code step is kept in this tab: the email and the attempt, nothing secret"):
         start_registration(page, live_idp, email)
         kept = stored_progress(page)
@@ -151,6 +170,9 @@ def test_pasted_code_reload_resume_and_the_newest_code(
         expect(code).to_have_value(newest)
         page.get_by_role("button", name="Подтвердить").click()
         expect(page.get_by_role("heading", name="Пароль", exact=True)).to_be_visible()
+        # Checking the code takes a few ms; its busy line still stayed up >= 400 ms.
+        checked = page.evaluate("window.__busyShown || []")
+        assert checked and min(checked) >= 390, checked
 
     with step("a reload at the password step resumes there; the password is not kept"):
         page.get_by_label("Новый пароль").fill(PASSWORD)
@@ -167,16 +189,27 @@ def test_pasted_code_reload_resume_and_the_newest_code(
         page.go_back()
         expect(page.get_by_role("heading", name="Пароль", exact=True)).to_be_visible()
 
-    with step("the registration completes and forgets its progress"):
+    with step("the registration completes, showing its steps, and forgets its progress"):
         page.get_by_label("Новый пароль").fill(PASSWORD)
         page.get_by_label("Пароль ещё раз").fill(PASSWORD)
+
+        def slow(route: Route) -> None:
+            page.wait_for_timeout(700)
+            route.continue_()
+
+        page.route("**/auth/complete-registration", slow)
         page.get_by_role("button", name="Создать аккаунт").click()
+        expect(page.locator(".busy-step.is-current")).to_have_text("Создаём аккаунт…")
+        expect(page.locator(".busy-step.is-done")).to_contain_text("Вычисляем ключ")
+        # Indeterminate: the bar claims no percentage.
+        assert page.locator("progress.busy-progress").first.get_attribute("value") is None
         expect(page.get_by_role("heading", name="Выпуск карты")).to_be_visible()
         assert stored_progress(page) is None
         texts = [b["text"] for b in busy_states(page)]
         assert any("Вычисляем ключ" in t for t in texts), texts
-        steps = page.evaluate("[...document.querySelectorAll('.busy-step')].map(e => e.textContent)")
-        assert steps == [] or any("Создаём аккаунт" in s for s in steps)
+
+        shown = page.evaluate("window.__busyShown || []")
+        assert shown and min(shown) >= 390, shown
 
 
 def test_a_registration_the_server_forgot_restarts_and_says_why(
@@ -240,9 +273,9 @@ def test_weak_passwords_refused_or_confirmed(page: Page, live_idp: LiveIdp, step
         expect(page.locator(".pw-anyway")).to_be_visible()
         create.click()
         expect(page.locator("#reg-password-error")).to_contain_text("подтвердите")
-        expect(page.get_by_label("Пароль слабый, но я всё равно хочу его использовать")).to_be_focused()
+        expect(page.get_by_label(ANYWAY)).to_be_focused()
 
     with step("confirmed, it is accepted"):
-        page.get_by_label("Пароль слабый, но я всё равно хочу его использовать").check()
+        page.get_by_label(ANYWAY).check()
         create.click()
         expect(page.get_by_role("heading", name="Выпуск карты")).to_be_visible()
