@@ -2,15 +2,18 @@
 only the fields the cooperative asked for start ticked, never the passport; every value that
 would leave is shown beside its label; the cooperative is named, never by its id; the labels
 follow the language; the cooperative receives exactly what stayed ticked. The access list then
-shows the grant by name, with its time in Moscow time."""
+shows the grant by name, with its time in Moscow time. A cooperative the registry does not know
+is explained, with a way back."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from idp.oauth import clients
 from tests.e2e.conftest import LiveIdp, Steps
 from tests.e2e.test_sharing import (  # noqa: F401 (coop_site is a fixture)
     SHARE,
@@ -20,6 +23,7 @@ from tests.e2e.test_sharing import (  # noqa: F401 (coop_site is a fixture)
     member_with_card,
     shared_rows,
 )
+from tests.idp.oauth_flow import auth_request, pkce
 
 pytestmark = pytest.mark.e2e
 
@@ -115,3 +119,27 @@ def test_nothing_ticked_when_the_cooperative_names_no_field(
         expect(page.locator(".consent-summary")).to_have_text(
             "Ничего не отмечено: данные карты не будут переданы.")
         expect(page.locator(".consent-fields .hint")).to_contain_text("ничего не отмечено")
+
+
+def test_an_unknown_cooperative_is_explained_with_a_way_back(
+        page: Page, live_idp: LiveIdp, step: Steps) -> None:
+    # A client the ВОСХОД registry does not know (created without the registry check).
+    with live_idp.app.app_context():
+        clients.create("nocooptest1", ["http://127.0.0.1:9/callback"], [])
+    email, _ = member_with_card(live_idp)
+    _, challenge = pkce()
+    query = urlencode(auth_request("nocooptest1", challenge=challenge,
+                                   redirect_uri="http://127.0.0.1:9/callback"))
+    with step("the member signs in for that cooperative"):
+        page.goto(f"{live_idp.url}/oauth/authorize?{query}")
+        log_in(page, email)
+    with step("a clear sentence, a way back and the card; no id, no code"):
+        alert = page.locator("#app .alert-error:not([hidden])")
+        expect(alert).to_contain_text("нет в реестре кооперативов")
+        expect(page.get_by_role("heading", name="Запрос доступа")).to_be_visible()
+        expect(page.locator("#consent-deny")).to_be_visible()
+        text = page.locator("#app").inner_text()
+        assert "nocooptest1" not in text and "unknown_cooperative" not in text
+        assert "403" not in text
+        page.locator("#consent-to-card").click()
+        expect(page.get_by_role("heading", name="Моя карта")).to_be_visible()
