@@ -275,7 +275,26 @@ def test_weak_passwords_refused_or_confirmed(page: Page, live_idp: LiveIdp, step
         expect(page.locator("#reg-password-error")).to_contain_text("подтвердите")
         expect(page.get_by_label(ANYWAY)).to_be_focused()
 
+    with step("the meter and the confirmation speak English too"):
+        page.get_by_role("button", name="English").click()
+        expect(page.locator(".pw-level")).to_have_text("Strength: fair")
+        expect(page.locator(".pw-anyway label")).to_have_text(
+            "The password is weak, but I want to use it anyway")
+        expect(page.locator("#reg-password-error")).to_contain_text("confirm that you want")
+        page.get_by_role("button", name="Русский").click()
+
     with step("confirmed, it is accepted"):
         page.get_by_label(ANYWAY).check()
         create.click()
         expect(page.get_by_role("heading", name="Выпуск карты")).to_be_visible()
+
+    with step("changing the password: the bottom of the scale is refused there too"):
+        page.get_by_role("link", name="Безопасность").click()
+        page.get_by_role("heading", name="Безопасность", level=1).wait_for()
+        page.locator("#chg-current").fill("Summer2024!")
+        page.locator("#chg-password").fill("1234567890")
+        page.locator("#chg-confirm").fill("1234567890")
+        expect(page.locator("#chg-strength")).to_have_attribute("data-score", "0")
+        page.locator("#chg-submit").click()
+        expect(page.locator("#chg-password-error")).to_contain_text("подбирается за секунды")
+        expect(page.locator("#chg-password")).to_be_focused()
