@@ -280,6 +280,7 @@ export const STRINGS = {
   'delete.confirm': { ru: 'Я понимаю, что учётная запись и карта будут удалены безвозвратно', en: 'I understand that the account and the card will be deleted for good' },
   'delete.submit': { ru: 'Удалить учётную запись', en: 'Delete the account' },
   'delete.confirm_required': { ru: 'Подтвердите, что понимаете последствия.', en: 'Please confirm that you understand the consequences.' },
+  'delete.password': { ru: 'Пароль для подтверждения удаления', en: 'Your password, to confirm the deletion' },
   'delete.done': { ru: 'Учётная запись удалена. Письмо с подтверждением отправлено на {email}.', en: 'The account is deleted. A confirmation was emailed to {email}.' },
   'busy.deleting': { ru: 'Удаляем учётную запись…', en: 'Deleting the account…' },
 

@@ -92,7 +92,7 @@ function deleteSection(ctx) {
   const email = /** @type {string} */ (state.email());
   const confirmId = uid('del-ok');
   const confirm = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: confirmId }));
-  const password = field({ id: 'del-password', label: T('field.current_password'), type: 'password', autocomplete: 'current-password', required: true });
+  const password = field({ id: 'del-password', label: T('delete.password'), type: 'password', autocomplete: 'current-password', required: true });
   const form = h('form', { class: 'form', novalidate: true },
     h('input', { type: 'email', autocomplete: 'username', value: email, hidden: true, readonly: true, tabindex: '-1', 'aria-hidden': 'true' }),
     alert.box,
