@@ -119,6 +119,14 @@ def test_nothing_ticked_when_the_cooperative_names_no_field(
         expect(page.locator(".consent-summary")).to_have_text(
             "Ничего не отмечено: данные карты не будут переданы.")
         expect(page.locator(".consent-fields .hint")).to_contain_text("ничего не отмечено")
+    with step("the member may add any field; exactly those leave"):
+        page.locator('input[value="email"]').check()
+        page.locator('input[value="last_name"]').check()
+        expect(page.locator(".consent-summary")).to_have_text(
+            "Кооператив получит: Фамилия, Электронная почта.")
+        page.locator("#consent-share").click()
+        expect(page).to_have_url(re.compile(re.escape(coop_site.url) + "/callback"))
+        assert shared_rows(page) == {"last_name": "Смирнова", "email": "olga@example.ru"}
 
 
 def test_an_unknown_cooperative_is_explained_with_a_way_back(
