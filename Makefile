@@ -25,7 +25,7 @@ venv: $(VENV)/.installed
 
 # The browser modules: noble (secp256k1, RIPEMD-160) bundled by a committed, reproducible step
 # from the locked npm packages. Rebuilt only when the lock file changes.
-widget/dist/.built: widget/package-lock.json widget/scripts/build.js widget/src/vendor-entry.js
+widget/dist/.built: widget/package-lock.json widget/scripts/build.js widget/src/vendor-*.js
 	cd widget && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	touch $@
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
@@ -97,8 +98,11 @@ class HttpApi:
             raise ValueError("base_url must be an absolute http(s) URL")
         self.base_url = base_url.rstrip("/")
         self._owns_http = http is None
+        # No cookie jar: the API is token-based, and idp's session cookie belongs to browsers
+        # (one session per browser: a client keeping it would end its own earlier logins).
         self._http = http if http is not None else httpx.Client(
-            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False,
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""

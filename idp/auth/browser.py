@@ -1,8 +1,9 @@
 """The member's browser and its one idp session (issue #9): signed in and unlocked are two
 states. The cookie keeps the browser signed in across reloads; the keys (derived from the
 password, in the page only) are gone after a reload, so the page shows a locked screen and the
-password alone unlocks it again. Unlocking is a password proof like a login: it counts toward
-the lockout and renews ``auth_time``.
+password alone unlocks it again. Unlocking is a password proof like a login
+(``POST /auth/reauth``, idp.auth.account.reauth): it counts toward the lockout and renews
+``auth_time``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from sqlalchemy import select
 from common.db import db, utcnow
 from common.errors import Unauthorized
 from common.security import ClientInfo
-from idp import audit
-from idp.auth.password import require_password
 from idp.auth.sessions import alive, end_session, token_hash
 from idp.models import AuthSession, Member
 from idp.services import IdpServices
@@ -59,12 +58,4 @@ def replace(ctx: IdpServices, cookie: str | None, opened: uuid.UUID,
     if old is None or old.id == opened:
         return
     end_session(old, "replaced", client, event="session_replaced")
-    db.session.commit()
-
-
-def unlock(ctx: IdpServices, session: AuthSession, hash_key: str, client: ClientInfo) -> None:
-    require_password(ctx, session.member, hash_key, client)
-    session.auth_time = utcnow()
-    audit.record("unlocked", client=client, member_id=session.member_id,
-                 actor=str(session.member_id), session_id=str(session.id))
     db.session.commit()

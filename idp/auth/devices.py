@@ -8,12 +8,16 @@ from functools import lru_cache
 
 from ua_parser import parse
 
+SDK_AGENT = "cardcoop-python/"
+
 
 @lru_cache(maxsize=1024)
 def device_name(user_agent: str) -> str | None:
     """None when the agent names no known browser or system (a script, an empty header)."""
     if not user_agent:
         return None
+    if user_agent.startswith(SDK_AGENT):  # our own SDK (cardcoop/client.py), unknown to uap-core
+        return "card.coop SDK"
     parsed = parse(user_agent)
     parts = []
     if parsed.user_agent is not None:

@@ -27,26 +27,33 @@ from idp.services import IdpServices
 def reserve_try(ctx: IdpServices, email: str) -> None:
     """Count one login try for ``email`` or refuse it (429). Commits."""
     settings, now = ctx.settings, utcnow()
-    db.session.execute(insert_ignoring_conflict(Failures, email=email, failures=0,
-                                                window_started_at=now))
-    # A lock that has run out, or a window that has passed, starts the count afresh.
-    db.session.execute(update(Failures).where(
-        Failures.email == email,
-        or_(Failures.locked_until <= now,
-            and_(Failures.locked_until.is_(None),
-                 Failures.window_started_at < now - timedelta(seconds=settings.lockout_window))),
-    ).values(failures=0, window_started_at=now, locked_until=None))
-    if not compare_and_set(Failures, Failures.email == email,
+    # Twice at most: a right password or an account deletion committed in between may have
+    # removed the row (``clear``); a missing row is a fresh count, not a lock.
+    for _ in range(2):
+        db.session.execute(insert_ignoring_conflict(Failures, email=email, failures=0,
+                                                    window_started_at=now))
+        # A lock that has run out, or a window that has passed, starts the count afresh.
+        db.session.execute(update(Failures).where(
+            Failures.email == email,
+            or_(Failures.locked_until <= now,
+                and_(Failures.locked_until.is_(None),
+                     Failures.window_started_at < now - timedelta(
+                         seconds=settings.lockout_window))),
+        ).values(failures=0, window_started_at=now, locked_until=None))
+        if compare_and_set(Failures, Failures.email == email,
                            Failures.failures < settings.lockout_threshold,
                            or_(Failures.locked_until.is_(None), Failures.locked_until <= now),
                            failures=Failures.failures + 1):
-        locked_until = db.session.scalar(select(Failures.locked_until)
-                                         .where(Failures.email == email))
-        db.session.commit()
-        wait = _seconds_until(locked_until, now, settings.lockout_window)
-        raise TooManyRequests("Too many failed logins; try again later.", retry_after=wait,
-                              code="account_locked")
+            db.session.commit()
+            return
+        row = db.session.execute(select(Failures.locked_until)
+                                 .where(Failures.email == email)).first()
+        if row is not None:
+            break
     db.session.commit()
+    wait = _seconds_until(row[0] if row else None, now, settings.lockout_window)
+    raise TooManyRequests("Too many failed logins; try again later.", retry_after=wait,
+                          code="account_locked")
 
 
 def after_wrong_password(ctx: IdpServices, email: str, member: Member | None,

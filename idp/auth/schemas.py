@@ -125,10 +125,6 @@ class LogoutIn(Schema):
         description="An API client may send its refresh token: it must be this session's")
 
 
-class UnlockIn(Schema):
-    hash_key: HashKey
-
-
 class BrowserSessionOut(Schema):
     """The browser's session after a reload: signed in, keys not yet derived (locked)."""
 

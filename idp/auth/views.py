@@ -32,7 +32,6 @@ from idp.auth.schemas import (
     SessionOut,
     SessionsOut,
     TokensOut,
-    UnlockIn,
     VerifyEmailIn,
     VerifyEmailOut,
 )
@@ -119,7 +118,7 @@ def make_blueprint() -> Blueprint:
               errors=(429,),
               description="Read from the HttpOnly session cookie set at login. After a reload "
                           "the page is signed in but has no keys: it asks for the password "
-                          "only and derives them again (then `POST /auth/unlock`).")
+                          "only and derives them again (then `POST /auth/reauth`).")
     def browser_session() -> BrowserSessionOut:
         resumed = browser.resume(services(), cookie.presented(), client_info())
         member = resumed.member
@@ -127,16 +126,6 @@ def make_blueprint() -> Blueprint:
             access_token=resumed.access_token, expires_in=resumed.expires_in,
             email=member.email, kdf_email=member.salt_email, server_salt=member.server_salt,
             kdf=Kdf(iterations=member.kdf_iterations), auth_time=resumed.session.auth_time)
-
-    @bp.post("/auth/unlock")
-    @endpoint(summary="Prove the password again (unlock after a reload, or before showing a "
-                      "secret)", tags=TAG, body=UnlockIn, auth="bearer", responses={204: None},
-              errors=(400, 403, 413, 429),
-              description="Counts toward the login lockout. Renews the session's `auth_time` "
-                          "(OpenID Connect `max_age`).")
-    def unlock(body: UnlockIn) -> None:
-        _, session = current_session()
-        browser.unlock(services(), session, body.hash_key, client_info())
 
     @bp.get("/auth/account")
     @endpoint(summary="The member's account: email, salt and KDF parameters", tags=TAG,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -49,8 +50,10 @@ class LiveIdp:
             self.log[-1].status = response.status_code
             self.log[-1].response = response.json() if response.content else None
 
+        # Like the SDK's own client: no cookie jar (idp's session cookie is for browsers).
         return httpx.Client(timeout=10, event_hooks={"request": [on_request],
-                                                     "response": [on_response]})
+                                                     "response": [on_response]},
+                            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
 
     def sent(self, path: str, method: str | None = None) -> list[dict[str, Any]]:
         return [json.loads(x.request) for x in self.log

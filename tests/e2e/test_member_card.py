@@ -189,7 +189,8 @@ def test_member_card_lifecycle(page: Page, live_idp: LiveIdp, step: Steps,
         logout(page)
         expect(page.get_by_text("Вы вышли")).to_be_visible()
         state = probe(page)
-        assert state == {"loggedIn": False, "hasRefreshToken": False, "hasCardData": False,
+        assert state == {"loggedIn": False, "unlocked": False, "hasRefreshToken": False,
+                         "hasCardData": False,
                          "encKey": None, "cardKey": None}
         page.goto(f"{live_idp.url}/#/card")
         expect(page.get_by_role("heading", name="Вход")).to_be_visible()

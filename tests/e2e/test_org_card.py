@@ -198,7 +198,7 @@ def test_organization_card(page: Page, live_idp: LiveIdp, org_member: str, step:
             expect(sessions).to_have_count(2)
             expect(page.locator(".session.current")).to_have_count(1)
             other_item = page.locator('.session[data-current="false"]')
-            expect(other_item).to_contain_text("cardcoop SDK")
+            expect(other_item).to_contain_text("card.coop SDK")
             other_item.get_by_role("button", name="Завершить сеанс").click()
             expect(sessions).to_have_count(1)
             with pytest.raises(httpx.HTTPStatusError) as gone:

@@ -136,9 +136,10 @@ def test_redirect_method_share_then_revoke(page: Page, live_idp: LiveIdp, coop_s
         assert shared_rows(page)["last_name"] == "Смирнова"  # the token reads again
     with step("the member revokes the access on id.card.coop"):
         idp = page.context.new_page()
-        idp.goto(f"{live_idp.url}/#/login")
-        log_in(idp, email)
-        idp.get_by_role("navigation").get_by_role("link", name="Доступы").click()
+        idp.goto(f"{live_idp.url}/#/access")
+        # The same browser is still signed in (its idp session): locked, the password alone.
+        idp.get_by_label("Пароль", exact=True).fill(PASSWORD)
+        idp.get_by_role("button", name="Открыть карту").click()
         grant = idp.locator('li.grant[data-coop="voskhod"]')
         expect(grant).to_contain_text("ПК ВОСХОД")
         guide_shot(idp, "access")

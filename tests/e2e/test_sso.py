@@ -17,11 +17,13 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
+from sqlalchemy import func, select
 from werkzeug import Request, Response
 
 from cardcoop import CardSession, IdpClient
 from common.db import db
 from examples.coop_site import create_app as create_coop_site
+from idp.models import AuthSession
 from idp.oauth import backchannel, clients
 from idp.oauth.models import OAuthClient
 from idp.services import services
@@ -122,14 +124,10 @@ def test_reload_and_logo_keep_the_member_signed_in_but_locked(page: Page, live_i
         page.get_by_label("Пароль", exact=True).fill("не тот пароль")
         page.get_by_role("button", name="Открыть карту").click()
         expect(page.locator(".alert-error")).to_have_text("Пароль неверный.")
-    with step("one browser, one session: reloads opened no new ones"):
-        with live_idp.app.app_context():
-            from sqlalchemy import func, select
-
-            from idp.models import AuthSession
-
-            assert db.session.scalar(select(func.count()).select_from(AuthSession)) == 2
-            # (the SDK's registration above is one, this browser's login the other)
+    with step("one browser, one session: reloads opened no new ones"), \
+            live_idp.app.app_context():
+        # the SDK's registration above is one, this browser's login the other
+        assert db.session.scalar(select(func.count()).select_from(AuthSession)) == 2
     with step("logging out ends it: a reload shows the login screen"):
         page.locator("#locked-logout").click()
         page.get_by_role("heading", name="Вход").wait_for()

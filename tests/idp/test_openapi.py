@@ -29,7 +29,6 @@ WIRE_NAMES = {
     "InitiateLoginIn": {"email"},
     "RefreshIn": {"refreshToken"},
     "LogoutIn": {"refreshToken"},
-    "UnlockIn": {"hashKey"},
     "AttemptOut": {"uuid", "serverSalt", "kdf"},
     "LoginAttemptOut": {"uuid", "serverSalt", "kdf", "kdfEmail"},
     "TokensOut": {"accessToken", "refreshToken", "expiresIn", "tokenType"},
@@ -43,7 +42,6 @@ REQUEST_SCHEMAS = {
     ("/auth/complete-login", "post"): "CompleteIn",
     ("/auth/refresh-token", "post"): "RefreshIn",
     ("/auth/logout", "post"): "LogoutIn",
-    ("/auth/unlock", "post"): "UnlockIn",
 }
 OPTIONAL_FIELDS = {"LogoutIn": {"refreshToken"}}  # the access token names the session
 SNAKE_TWINS = {"hash_key", "server_salt", "access_token", "refresh_token", "expires_in",
@@ -214,7 +212,7 @@ def test_bearer_operations_declare_security(document):
                                       [{"clientAuth": []}], [{"sessionCookie": []}]), path
             assert "401" in op["responses"], path
     public = {(p, m) for p, m, _ in operations(document)} - secured
-    assert set(REQUEST_SCHEMAS) - {("/auth/logout", "post"), ("/auth/unlock", "post")} <= public
+    assert set(REQUEST_SCHEMAS) - {("/auth/logout", "post")} <= public
     assert {("/privacy-policy", "get"), ("/.well-known/jwks.json", "get")} <= public
 
 

@@ -261,7 +261,7 @@ def test_parallel_wrong_unlocks_are_judged_at_most_threshold_times(race: Race) -
     """Unlocking after a reload (issue #9) is a password proof: a stolen cookie or token buys
     no more guesses in parallel than the lockout allows."""
     member = register(race.app, race.app.test_client())
-    wrong = [lambda s: s.post(race.server.url + "/auth/unlock", headers=member.bearer,
+    wrong = [lambda s: s.post(race.server.url + "/auth/reauth", headers=member.bearer,
                               json={"hashKey": new_hash_key()}, timeout=60)
              for _ in range(3 * THRESHOLD)]
     responses = race.burst(wrong)

@@ -88,7 +88,7 @@ def test_https_issuer_gets_a_secure_host_prefixed_cookie(make_app: Any) -> None:
     app = make_app(idp_url="https://id.card.coop.test")
     client = app.test_client()
     register(app, client, browser=True)
-    cookies = {c.key: c for c in client._cookies.values()}  # noqa: SLF001 (the jar)
+    cookies = {c.key: c for c in client._cookies.values()}
     assert "__Host-cardcoop_session" in cookies and cookies["__Host-cardcoop_session"].secure
     assert PLAIN_NAME not in cookies
 
@@ -150,16 +150,16 @@ def test_unlock_needs_the_password_and_counts_toward_the_lockout(app: Flask,
     with app.app_context():
         before = db.session.get(AuthSession, _session_id(client, token)).auth_time
     time.sleep(0.01)
-    assert client.post("/auth/unlock", headers=token,
+    assert client.post("/auth/reauth", headers=token,
                        json={"hashKey": member.hash_key}).status_code == 204
     with app.app_context():
         assert db.session.get(AuthSession, _session_id(client, token)).auth_time > before
     threshold = app.extensions["idp"].settings.lockout_threshold
-    answers = [client.post("/auth/unlock", headers=token, json={"hashKey": new_hash_key()})
+    answers = [client.post("/auth/reauth", headers=token, json={"hashKey": new_hash_key()})
                for _ in range(threshold + 1)]
     assert [a.status_code for a in answers[:threshold]] == [403] * threshold
     assert answers[-1].status_code == 429
-    assert client.post("/auth/unlock", headers=token,
+    assert client.post("/auth/reauth", headers=token,
                        json={"hashKey": member.hash_key}).status_code == 429
 
 
@@ -167,12 +167,12 @@ def test_unlock_needs_the_password_and_counts_toward_the_lockout(app: Flask,
                                   {"hashKey": "A" * 43, "extra": 1}, [], "x"])
 def test_unlock_bad_input(app: Flask, client: FlaskClient, body: Any) -> None:
     member = register(app, client, browser=True)
-    answer = client.post("/auth/unlock", headers=member.bearer, json=body)
+    answer = client.post("/auth/reauth", headers=member.bearer, json=body)
     assert answer.status_code == 400
 
 
 def test_unlock_without_a_token(client: FlaskClient) -> None:
-    assert client.post("/auth/unlock", json={"hashKey": "A" * 43}).status_code == 401
+    assert client.post("/auth/reauth", json={"hashKey": "A" * 43}).status_code == 401
 
 
 def _session_id(client: FlaskClient, bearer: dict[str, str]) -> Any:
@@ -276,7 +276,7 @@ def test_max_age_and_auth_time(app: Flask, client: FlaskClient) -> None:
     refused = client.post("/access/share-data", headers=holder.bearer,
                           json={"coopname": COOP, **params})
     assert refused.status_code == 401 and refused.json["error"] == "reauthentication_required"
-    assert client.post("/auth/unlock", headers=holder.bearer,
+    assert client.post("/auth/reauth", headers=holder.bearer,
                        json={"hashKey": holder.member.hash_key}).status_code == 204
     fresh, verifier = authorize(client, max_age="3600")
     assert fresh.status_code == 302
@@ -337,8 +337,8 @@ def test_backchannel_logout_reaches_the_client(app: Flask, client: FlaskClient,
 
     httpserver.expect_request("/backchannel", method="POST").respond_with_handler(handler)
     holder = consented(app, client, coop)
-    sid = [s for s in client.get("/auth/sessions", headers=holder.bearer).json["sessions"]
-           if s["current"]][0]["id"]
+    sid = next(s for s in client.get("/auth/sessions", headers=holder.bearer).json["sessions"]
+               if s["current"])["id"]
     assert client.post("/auth/logout", headers=holder.bearer, json={}).status_code == 204
     backchannel.drain()
     assert len(received) == 1

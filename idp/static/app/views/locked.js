@@ -1,6 +1,6 @@
 // The locked screen (issue #9): the browser is still signed in (its idp session cookie), but a
 // reload took the keys with it. The email is known, so only the password is asked; the keys
-// are derived again here, the server checks the proof (POST /auth/unlock counts toward the
+// are derived again here, the server checks the proof (POST /auth/reauth counts toward the
 // login lockout) and the card opens. Like a password manager's vault, not a new login.
 import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
@@ -36,7 +36,7 @@ export default function lockedView(ctx, unlocked) {
         const { serverSalt, kdf, kdfEmail } = state.kdfParams();
         const keys = await zk.deriveKeys(password.input.value, email, serverSalt, kdf, { kdfEmail });
         say(T('busy.checking_password'));
-        await api.post('/auth/unlock', { hashKey: keys.hashKeyB64u });
+        await api.post('/auth/reauth', { hashKey: keys.hashKeyB64u });
         state.unlock(keys.encKey);
         say(T('busy.opening_card'));
         try {
