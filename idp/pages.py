@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, send_from_directory
+from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound
+
+from common.errors import http_error_response
 
 WIDGET = Path(__file__).resolve().parents[1] / "widget"
 # Only the browser modules and the built noble bundle; never package.json, tests or node_modules.
 WIDGET_PARTS = ("src", "dist")
 EMBED = Path(__file__).resolve().parent / "static" / "embed"
+# Paths of the JSON API and files: a 404 there stays JSON, whatever the client accepts.
+API_PREFIXES = ("/auth/", "/card", "/access/", "/cooperatives", "/oauth/", "/application/",
+                "/static/", "/.well-known/", "/openapi.json", "/dev/")
 
 
 def make_blueprint() -> Blueprint:
@@ -24,6 +30,16 @@ def make_blueprint() -> Blueprint:
     @bp.get("/")
     def app_shell() -> ResponseReturnValue:
         return render_template("idp/app.html")
+
+    @bp.app_errorhandler(404)
+    def not_found(error: NotFound) -> ResponseReturnValue:
+        """A person's browser gets a page in their language; API clients keep the JSON error."""
+        wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
+        if wants != "text/html" or request.path.startswith(API_PREFIXES):
+            return http_error_response(error)
+        response = Response(render_template("idp/not_found.html"), status=404)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @bp.get("/widget.js")
     def embed_script() -> ResponseReturnValue:

@@ -14,6 +14,7 @@ from common.api import Schema, endpoint
 from common.errors import Forbidden
 from common.openapi import HtmlPage, Redirect, oauth_errors, page_errors
 from common.security import CSP, client_info
+from common.voskhod import RegistryUnavailable, UnknownCooperative
 from idp.access import service
 from idp.access.schemas import TokenOut
 from idp.access.service import oauth_error, with_response_params
@@ -115,7 +116,16 @@ def authorize() -> ResponseReturnValue:
     if decision.error is not None:
         return _answer_at_once(grant, {"error": decision.error,
                                        "error_description": decision.description})
-    return _framable(grant, Response(render_template("idp/app.html")))
+    return _framable(grant, Response(render_template(
+        "idp/app.html", coop_name=cooperative_name(grant.request.client.client_id))))
+
+
+def cooperative_name(coopname: str) -> str | None:
+    """What the member reads before logging in: the cooperative's name, never its id."""
+    try:
+        return services().registry.cooperative(coopname).announce
+    except (RegistryUnavailable, UnknownCooperative):
+        return None
 
 
 def _framable(grant: Any, response: Response) -> Response:

@@ -236,6 +236,9 @@ def test_member_card_lifecycle(page: Page, live_idp: LiveIdp, step: Steps,
         guide_shot(page, "recovery")
         page.get_by_role("button", name="Восстановить доступ").click()
         expect(page.locator(".alert-success")).to_contain_text("Доступ восстановлен")
+        # The key is spent: the Security page says so and offers a new one.
+        expect(page.locator("#recovery")).to_contain_text("больше не действует")
+        page.get_by_role("navigation").get_by_role("link", name="Карта").click()
         expect_ivanova(page)
         logout(page)
 

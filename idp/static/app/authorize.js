@@ -121,6 +121,11 @@ export function needsKeys() {
   return req.max_age !== undefined || forcesLogin() || !scopes.every((scope) => SIGN_IN_SCOPES.has(scope));
 }
 
+/** The requesting cooperative's name (ВОСХОД), put in the page by the server; null if unknown. */
+export function coopName() {
+  return pending() ? document.getElementById('app')?.dataset.coopName ?? null : null;
+}
+
 /** The mode the request itself asks for: iframe when it names no redirect_uri. */
 export function requestMode() {
   return request?.redirect_uri ? 'redirect' : 'iframe';

@@ -219,6 +219,7 @@ export const STRINGS = {
   'consent.card_first': { ru: 'Чтобы ответить кооперативу, сначала выпустите карту пайщика. После выпуска вы вернётесь к запросу.', en: 'To answer the cooperative, issue your member card first. You will come back to the request afterwards.' },
   'consent.notice_label': { ru: 'Запрос кооператива', en: 'Cooperative’s request' },
   'consent.notice_before': { ru: 'Кооператив', en: 'The cooperative' },
+  'consent.notice_unnamed': { ru: 'Кооператив', en: 'A cooperative' },
   'consent.notice_after': { ru: 'просит войти с картой пайщика. Войдите или зарегистрируйтесь, чтобы ответить, — или откажите сразу.', en: 'asks you to log in with your member card. Log in or register to answer, or refuse right away.' },
   'consent.err.invalid_request': { ru: 'Запрос кооператива составлен с ошибкой, ответить на него нельзя. Вернитесь на сайт кооператива и попробуйте снова.', en: 'The cooperative’s request is malformed and cannot be answered. Go back to the cooperative’s site and try again.' },
   'consent.err.invalid_scope': { ru: 'Кооператив запросил недопустимый доступ. Вернитесь на сайт кооператива и сообщите ему об ошибке.', en: 'The cooperative asked for access that is not allowed. Go back to the cooperative’s site and let them know.' },

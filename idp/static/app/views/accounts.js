@@ -30,13 +30,31 @@ export default async function accountsView(ctx) {
     return view(T('accounts.title'), h('p', { class: 'lead', text: T('accounts.lead') }),
       h('p', { class: 'empty', text: T('accounts.none') }));
   }
+  const names = await cooperativeNames();
   return view(T('accounts.title'),
     h('p', { class: 'lead', text: T('accounts.lead') }),
-    h('ul', { class: 'accounts' }, accounts.map(accountItem)));
+    h('ul', { class: 'accounts' }, accounts.map((/** @type {any} */ a) => accountItem(a, names))));
 }
 
-/** @param {any} account */
-function accountItem(account) {
+/**
+ * The cooperatives' names from ВОСХОД (GET /cooperatives), so that the member reads «ПК ВОСХОД»,
+ * not its account name; an empty map when the registry does not answer (the name falls back).
+ * @returns {Promise<Map<string, string>>}
+ */
+async function cooperativeNames() {
+  try {
+    const { cooperatives } = await api.get('/cooperatives');
+    return new Map(cooperatives.map((/** @type {any} */ c) => [c.coopname, c.announce]));
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * @param {any} account
+ * @param {Map<string, string>} names
+ */
+function accountItem(account, names) {
   const headId = uid('acc');
   const secretId = uid('pk');
   const secretBox = h('div', { class: 'secret', id: secretId, hidden: true });
@@ -76,7 +94,7 @@ function accountItem(account) {
     /** @type {HTMLInputElement} */ (secretBox.querySelector('input[type=password]')).focus();
   });
   return h('li', { class: 'account', 'aria-labelledby': headId, dataset: { coop: account.coopname } },
-    h('h2', { id: headId, text: account.coopname }),
+    h('h2', { id: headId, text: names.get(account.coopname) ?? account.coopname }),
     h('dl', { class: 'fields' },
       h('div', { class: 'row' }, h('dt', { text: T('accounts.username') }), h('dd', {}, h('code', { class: 'username', text: account.secret?.username ?? account.username }))),
       h('div', { class: 'row' }, h('dt', { text: T('accounts.public_key') }), h('dd', {}, h('code', { class: 'key public-key', text: account.secret?.public_key ?? account.public_key }))),

@@ -81,8 +81,11 @@ export function pendingNotice(ctx) {
   const alert = alertBox();
   const btn = denyButton(ctx, alert, { class: 'btn btn-small', id: 'authorize-deny' });
   return h('aside', { class: 'alert alert-info authorize-notice', 'aria-label': T('consent.notice_label') },
-    h('p', {}, T('consent.notice_before'), ' ', h('code', { class: 'consent-coopname', text: req.client_id }), ' ',
-      T('consent.notice_after')),
+    // The cooperative's name from ВОСХОД, never its id; without it, the sentence stands alone.
+    h('p', {}, ...(authorize.coopName()
+      ? [T('consent.notice_before'), ' ', h('strong', { class: 'consent-coopname', text: authorize.coopName() }), ' ']
+      : [T('consent.notice_unnamed'), ' ']),
+    T('consent.notice_after')),
     alert.box,
     h('p', {}, btn));
 }

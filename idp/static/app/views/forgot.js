@@ -11,6 +11,7 @@ import { h } from '../dom.js';
 import { T } from '../i18n.js';
 import { newPasswordFields } from '../password.js';
 import { alertBox, button, checkedEmail, errorText, field, link, showStep, step, submit, view } from '../ui.js';
+import { codeIn } from './register.js';
 
 const STEPS = 2;
 const RESTART = new Set(['too_many_attempts', 'code_expired', 'recovery_expired', 'already_completed', 'unknown_recovery']);
@@ -48,7 +49,7 @@ export default function forgotView(ctx) {
     const current = /** @type {NonNullable<typeof attempt>} */ (attempt);
     const alert = alertBox();
     const code = field({ id: 'rec-code', label: T('code.label'), inputmode: 'numeric', autocomplete: 'one-time-code',
-      maxlength: 6, required: true, hint: T('code.hint') });
+      maxlength: 40, required: true, hint: T('code.hint') });
     const key = field({ id: 'rec-key', label: T('forgot.key_label'), autocomplete: 'off', spellcheck: false, required: true,
       hint: T('forgot.key_hint'), rows: 2 });
     key.input.classList.add('mono');
@@ -66,7 +67,8 @@ export default function forgotView(ctx) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       alert.clear();
-      const codeValue = code.input.value.replace(/\s/g, '');
+      // A pasted "Код: 123 456" is read as the member means it (register.js codeIn).
+      const codeValue = codeIn(code.input.value) ?? '';
       let ok = true;
       if (!unlocked && !/^\d{6}$/.test(codeValue)) {
         code.setError(T('code.invalid_format'));
@@ -128,7 +130,9 @@ export default function forgotView(ctx) {
       key.input.value = '';
       pair.clear();
       ctx.flash(T('forgot.done'));
-      ctx.go(authorize.pending() ? 'consent' : state.hasNoCard() ? 'card/new' : 'card');
+      // The recovery key is spent now: without a cooperative waiting, the Security page, where
+      // a new one is made (it says so).
+      ctx.go(authorize.pending() ? 'consent' : state.hasNoCard() ? 'card/new' : 'security');
     });
     return step(2, STEPS, T('forgot.step_key'), form);
   }
