@@ -1,4 +1,4 @@
-"""idp's commands: ``flask --app wsgi:idp worker`` and ``flask --app wsgi:idp keys rotate``."""
+"""idp's commands: ``flask --app wsgi:idp worker``, ``keys rotate`` and ``audit purge``."""
 
 from __future__ import annotations
 
@@ -61,3 +61,21 @@ def rotate_command() -> None:
     """Start signing with a new key; the old one keeps verifying until its tokens expire."""
     kid = services().tokens.rotate()
     click.echo(f"new signing key: {kid}")
+
+
+@click.group("audit")
+def audit_cli() -> None:
+    """The audit log's retention (docs/security.md: deleting an account)."""
+
+
+@audit_cli.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Erase what the audit kept of accounts deleted more than the retention period ago. Run
+    it daily (cron or a systemd timer); it is idempotent."""
+    from common.db import db, utcnow
+    from idp.audit import purge_retained
+
+    erased = purge_retained(utcnow())
+    db.session.commit()
+    click.echo(f"erased {erased} audit event(s) past their retention")

@@ -463,3 +463,16 @@ def test_a_burst_of_deletions_deletes_once_and_answers_clean_4xx(live):
                                         Outbox.to_email == member.email)) == 1
         assert db.session.scalar(select(func.count()).select_from(Member)
                                  .where(Member.email == member.email)) == 0
+
+
+def test_audit_purge_command_keeps_what_is_within_retention(app, client):
+    make_client(app)
+    holder = card_holder(app, client, COOP)
+    assert client.post("/auth/delete-account", headers=holder.bearer,
+                       json={"hashKey": holder.member.hash_key}).status_code == 200
+    result = app.test_cli_runner().invoke(args=["audit", "purge"])
+    assert result.exit_code == 0 and "erased 0 audit event(s)" in result.output, result.output
+    with app.app_context():
+        kept = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.event == "account_deleted"))
+    assert kept == 1
