@@ -123,7 +123,7 @@ def test_reload_and_logo_keep_the_member_signed_in_but_locked(page: Page, live_i
         page.reload()
         page.get_by_label("Пароль", exact=True).fill("не тот пароль")
         page.get_by_role("button", name="Открыть карту").click()
-        expect(page.locator(".alert-error")).to_have_text("Пароль неверный.")
+        expect(page.get_by_text("Пароль неверный.")).to_be_visible()
     with step("one browser, one session: reloads opened no new ones"), \
             live_idp.app.app_context():
         # the SDK's registration above is one, this browser's login the other

@@ -6,10 +6,11 @@
 import * as zk from '../widget/src/crypto/index.js';
 import * as api from './api.js';
 import * as state from './state.js';
-import { whileBusy, busyLine } from './busy.js';
+import { busyLine } from './busy.js';
 import { h, uid } from './dom.js';
 import { D, T } from './i18n.js';
 import { alertBox, button, errorText, field, link, submit } from './ui.js';
+import { withPasswordProof } from './proof.js';
 
 /** @param {{onSaved?: () => void}} [opts] */
 export function recoverySection(opts = {}) {
@@ -90,18 +91,11 @@ export function recoverySection(opts = {}) {
       event.preventDefault();
       alert.clear();
       if (!confirm.checked) return confirm.focus();
-      if (!password.input.value) {
-        password.setError(T('field.password_required'));
-        return password.input.focus();
-      }
-      password.setError(null);
       const card = state.card();
       const encKey = state.encKey();
-      const { serverSalt, kdf, kdfEmail } = state.kdfParams();
-      if (!card || !encKey || !serverSalt || !kdf) return alert.show(T('err.unexpected'));
-      try {
-        await whileBusy(form, T('busy.deriving'), async (say) => {
-          const proof = await zk.deriveKeys(password.input.value, /** @type {string} */ (state.email()), serverSalt, kdf, { kdfEmail });
+      if (!card || !encKey) return alert.show(T('err.unexpected'));
+      const saved = await withPasswordProof({ form, password, alert, busy: T('busy.deriving') },
+        async (proof, say) => {
           say(T('busy.saving'));
           const wrapped = await zk.rewrapCardKey(encKey, card.wrappedCardKey, await zk.recoveryEncKey(key), { toVia: 'recovery' });
           await api.post('/auth/recovery', {
@@ -110,16 +104,7 @@ export function recoverySection(opts = {}) {
             recovery_wrapped_card_key: wrapped,
           });
         });
-      } catch (err) {
-        if (err instanceof api.ApiError && err.code === 'wrong_password') {
-          password.setError(T('err.wrong_password'));
-          password.input.value = '';
-          password.input.focus();
-        } else {
-          alert.show(errorText(err));
-        }
-        return;
-      }
+      if (!saved) return;
       key.fill(0);
       await refresh();
       done.show(T('recovery.saved'));

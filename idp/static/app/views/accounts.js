@@ -2,14 +2,14 @@
 // private key stays hidden until the member asks for it and proves the password again
 // (POST /auth/reauth, counted toward the lockout: an unattended unlocked page does not give it
 // away), and is removed from the page again with "Hide" (it only ever lives in this page).
-import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
 import * as state from '../state.js';
-import { whileBusy, busyLine } from '../busy.js';
+import { busyLine } from '../busy.js';
 import { loadAccounts } from '../card.js';
 import { h, uid } from '../dom.js';
 import { D, T, bindText } from '../i18n.js';
 import { alertBox, button, errorText, field, link, submit, view } from '../ui.js';
+import { withPasswordProof } from '../proof.js';
 import { ensureCard } from './card.js';
 
 /** @param {import('../main.js').Ctx} ctx */
@@ -124,31 +124,9 @@ function reauthForm(onOk, onCancel) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     alert.clear();
-    if (!password.input.value) {
-      password.setError(T('field.password_required'));
-      password.input.focus();
-      return;
-    }
-    password.setError(null);
-    const { serverSalt, kdf, kdfEmail } = state.kdfParams();
-    if (!serverSalt || !kdf) return alert.show(T('err.unexpected'));
-    try {
-      await whileBusy(form, T('busy.checking_password'), async () => {
-        const proof = await zk.deriveKeys(password.input.value, email, serverSalt, kdf, { kdfEmail });
-        await api.post('/auth/reauth', { hashKey: proof.hashKeyB64u });
-      });
-    } catch (err) {
-      if (err instanceof api.ApiError && err.code === 'wrong_password') {
-        password.setError(T('err.wrong_password'));
-        password.input.value = '';
-        password.input.focus();
-      } else {
-        alert.show(errorText(err));
-      }
-      return;
-    }
-    password.input.value = '';
-    onOk();
+    const proven = await withPasswordProof({ form, password, alert, busy: T('busy.checking_password') },
+      (proof) => api.post('/auth/reauth', { hashKey: proof.hashKeyB64u }));
+    if (proven) onOk();
   });
   return form;
 }

@@ -2,14 +2,14 @@
 // reload took the keys with it. The email is known, so only the password is asked; the keys
 // are derived again here, the server checks the proof (POST /auth/reauth counts toward the
 // login lockout) and the card opens. Like a password manager's vault, not a new login.
-import * as zk from '../../widget/src/crypto/index.js';
 import * as api from '../api.js';
 import * as state from '../state.js';
 import { loadCard } from '../card.js';
-import { whileBusy, busyLine } from '../busy.js';
+import { busyLine } from '../busy.js';
 import { h } from '../dom.js';
 import { T } from '../i18n.js';
-import { alertBox, errorText, field, submit, view } from '../ui.js';
+import { withPasswordProof } from '../proof.js';
+import { alertBox, field, submit, view } from '../ui.js';
 
 /**
  * @param {import('../main.js').Ctx} ctx
@@ -29,12 +29,8 @@ export default function lockedView(ctx, unlocked) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     alert.clear();
-    password.setError(password.input.value ? null : T('field.password_required'));
-    if (!password.input.value) return password.input.focus();
-    try {
-      await whileBusy(form, T('busy.deriving'), async (say) => {
-        const { serverSalt, kdf, kdfEmail } = state.kdfParams();
-        const keys = await zk.deriveKeys(password.input.value, email, serverSalt, kdf, { kdfEmail });
+    const opened = await withPasswordProof({ form, password, alert, busy: T('busy.deriving') },
+      async (keys, say) => {
         say(T('busy.checking_password'));
         await api.post('/auth/reauth', { hashKey: keys.hashKeyB64u });
         state.unlock(keys.encKey);
@@ -44,15 +40,8 @@ export default function lockedView(ctx, unlocked) {
         } catch (err) {
           console.error(err); // the card view retries and explains
         }
-      });
-    } catch (err) {
-      password.input.value = '';
-      alert.show(err instanceof api.ApiError && err.code === 'wrong_password' ? T('locked.wrong_password') : errorText(err));
-      password.input.focus();
-      return;
-    }
-    password.input.value = '';
-    unlocked();
+      }, { wrongPassword: T('locked.wrong_password') });
+    if (opened) unlocked();
   });
 
   return view(T('locked.title'),

@@ -9,6 +9,7 @@ import { whileBusy, busyLine } from '../busy.js';
 import { focus, h, uid } from '../dom.js';
 import { D, T } from '../i18n.js';
 import { newPasswordFields } from '../password.js';
+import { withPasswordProof } from '../proof.js';
 import { recoverySection } from '../recovery.js';
 import { alertBox, button, errorText, field, submit, view } from '../ui.js';
 
@@ -109,31 +110,12 @@ function deleteSection(ctx) {
       confirm.focus();
       return;
     }
-    if (!password.input.value) {
-      password.setError(T('field.password_required'));
-      password.input.focus();
-      return;
-    }
-    password.setError(null);
-    const { serverSalt, kdf, kdfEmail } = state.kdfParams();
-    if (!serverSalt || !kdf) return alert.show(T('err.unexpected'));
-    try {
-      await whileBusy(form, T('busy.deriving'), async (say) => {
-        const proof = await zk.deriveKeys(password.input.value, email, serverSalt, kdf, { kdfEmail });
+    const deleted = await withPasswordProof({ form, password, alert, busy: T('busy.deriving') },
+      async (proof, say) => {
         say(T('busy.deleting'));
         await api.post('/auth/delete-account', { hashKey: proof.hashKeyB64u });
       });
-    } catch (err) {
-      if (err instanceof api.ApiError && err.code === 'wrong_password') {
-        password.setError(T('err.wrong_password'));
-        password.input.value = '';
-        password.input.focus();
-      } else {
-        alert.show(errorText(err));
-      }
-      return;
-    }
-    password.input.value = '';
+    if (!deleted) return;
     // The account is gone with its sessions: forget the keys and the card here too.
     state.clearSession();
     ctx.flash(T('delete.done', { email }));
