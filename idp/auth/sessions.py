@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -58,9 +58,7 @@ def open_session(ctx: IdpServices, member: Member, client: ClientInfo) -> Tokens
                           expires_at=now + timedelta(seconds=ctx.settings.refresh_token_ttl),
                           cookie_hash=token_hash(cookie))
     db.session.add(session)
-    tokens = _tokens_for(ctx, session)
-    return Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_in, session.id,
-                  cookie)
+    return replace(_tokens_for(ctx, session), cookie=cookie)
 
 
 def _tokens_for(ctx: IdpServices, session: AuthSession) -> Tokens:
