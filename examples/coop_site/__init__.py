@@ -46,7 +46,8 @@ from cardcoop.protocol.k1 import K1PrivateKey
 
 from .jose import decrypt_share_jwcrypto
 
-__all__ = ["DEFAULT_CONFIG", "JOIN_SCOPE", "SHARE_SCOPE", "create_app", "load_config"]
+__all__ = ["DEFAULT_CONFIG", "JOIN_SCOPE", "SHARE_SCOPE", "SIGN_IN_SCOPE", "create_app",
+           "load_config"]
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "instance" / "coop_site.json"
@@ -54,6 +55,8 @@ REQUIRED = ("idp_url", "client_id", "client_secret", "redirect_uri", "private_ke
 
 JOIN_SCOPE = "openid share account"
 SHARE_SCOPE = "openid email cardcoop:card cardcoop:memberships share"
+# Sign-in only: after the first consent id.card.coop answers at once (single sign-on).
+SIGN_IN_SCOPE = "openid email cardcoop:card cardcoop:memberships"
 KNOWN_SCOPES = ("openid", "profile", "email", "cardcoop:card", "cardcoop:memberships", "share",
                 "account")
 FLOW_TTL = 600  # seconds a started flow stays valid (the ticket itself lives 5 minutes)
@@ -340,7 +343,8 @@ def _reread() -> tuple[str, int]:
 def _routes(app: Flask) -> None:
     @app.get("/")
     def index() -> str:
-        return render_template("index.html", join_scope=JOIN_SCOPE, share_scope=SHARE_SCOPE)
+        return render_template("index.html", join_scope=JOIN_SCOPE, share_scope=SHARE_SCOPE,
+                               sign_in_scope=SIGN_IN_SCOPE)
 
     @app.get("/start")
     def start() -> Any:

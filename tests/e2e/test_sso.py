@@ -139,11 +139,13 @@ def test_reload_and_logo_keep_the_member_signed_in_but_locked(page: Page, live_i
 def test_the_cooperative_signs_in_at_once_after_the_first_consent(
         page: Page, live_idp: LiveIdp, coop: dict[str, Any], step: Steps) -> None:
     email = member_with_card(live_idp)
-    start = f"{coop['url']}/start?method=redirect&scope={SIGN_IN.replace(' ', '+')}"
+    # The demo's own "sign in with the member card" button (sign-in scopes only).
+    start = f"{coop['url']}/"
     with step("signed in at idp, the first sign-in asks only for consent, not the password"):
         log_in(page, live_idp, email)
         page.reload()  # locked: signing in to a cooperative needs no keys
         page.goto(start)
+        page.locator("#redirect-login").click()
         expect(page.locator(".consent-coop")).to_have_text("ПК ВОСХОД")
         expect(page.get_by_label("Пароль", exact=True)).to_have_count(0)
         page.locator("#consent-share").click()
@@ -153,6 +155,7 @@ def test_the_cooperative_signs_in_at_once_after_the_first_consent(
         seen: list[str] = []
         page.on("framenavigated", lambda frame: seen.append(frame.url))
         page.goto(start)
+        page.locator("#redirect-login").click()
         expect(page.locator('#id-claims [data-claim="email"]')).to_have_text(email)
         authorize_hits = [u for u in seen if "/oauth/authorize" in u]
         assert authorize_hits == [], "the authorization endpoint answered with a page"
@@ -172,6 +175,7 @@ def test_the_cooperative_signs_in_at_once_after_the_first_consent(
         assert token.claims["aud"] == "voskhod" and token.claims["sid"]
     with step("and the cooperative's next sign-in shows the login page again"):
         page.goto(start)
+        page.locator("#redirect-login").click()
         expect(page.get_by_label("Электронная почта")).to_be_visible()
 
 

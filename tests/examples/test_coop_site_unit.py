@@ -24,7 +24,7 @@ from cardcoop.protocol.encoding import b64u_decode
 from cardcoop.protocol.errors import DecryptionFailed
 from cardcoop.protocol.k1 import K1PrivateKey
 from cardcoop.protocol.share import encrypt_share
-from examples.coop_site import JOIN_SCOPE, SHARE_SCOPE, create_app, load_config
+from examples.coop_site import JOIN_SCOPE, SHARE_SCOPE, SIGN_IN_SCOPE, create_app, load_config
 from examples.coop_site.jose import decrypt_share_jwcrypto
 
 VECTORS_PATH = Path(__file__).resolve().parents[2] / "protocol" / "vectors-v1.json"
@@ -211,13 +211,14 @@ def test_index_offers_both_methods_and_both_purposes(client: FlaskClient,
     response = client.get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "ПК ВОСХОД" in html and "Войти через карту пайщика (переадресация)" in html
+    assert "ПК ВОСХОД" in html and "Войти через карту пайщика" in html
     assert "Вступить в кооператив" in html and "Поделиться данными" in html
     doc = page(response)
     links = {i: parse_qs(urlsplit(a["href"]).query) for i, a in doc.attrs_by_id.items()
              if "href" in a}
     assert links["redirect-join"] == {"method": ["redirect"], "scope": [JOIN_SCOPE]}
     assert links["redirect-share"]["scope"] == [SHARE_SCOPE]
+    assert links["redirect-login"] == {"method": ["redirect"], "scope": [SIGN_IN_SCOPE]}
     assert links["iframe-join"] == {"scope": [JOIN_SCOPE]}
     assert doc.by_id["coop-key"] == coop_key.public_key.to_string()
     assert not doc.scripts  # no script at all on the index page
