@@ -356,12 +356,18 @@ def active_grants(member_id: uuid.UUID) -> list[Grant]:
         Grant.member_id == member_id, Grant.revoked_at.is_(None)).order_by(Grant.created_at)))
 
 
-def announce(ctx: IdpServices, coopname: str) -> str:
-    """The display name; the list still works with the chain down (then it shows coopname)."""
+def cooperative_name(ctx: IdpServices, coopname: str) -> str | None:
+    """The cooperative's display name from ВОСХОД, or None when the registry does not answer
+    or no longer knows it."""
     try:
         return ctx.registry.cooperative(coopname).announce
     except (RegistryUnavailable, UnknownCooperative):
-        return coopname
+        return None
+
+
+def announce(ctx: IdpServices, coopname: str) -> str:
+    """The display name; the list still works with the chain down (then it shows coopname)."""
+    return cooperative_name(ctx, coopname) or coopname
 
 
 def revoke(ctx: IdpServices, member: Member, grant_id: uuid.UUID, client: ClientInfo) -> None:

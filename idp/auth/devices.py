@@ -8,7 +8,9 @@ from functools import lru_cache
 
 from ua_parser import parse
 
-SDK_AGENT = "cardcoop-python/"
+from cardcoop.client import USER_AGENT
+
+SDK_AGENT = USER_AGENT.split("/", 1)[0] + "/"  # any version of our own SDK
 
 
 @lru_cache(maxsize=1024)

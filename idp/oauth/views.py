@@ -14,7 +14,6 @@ from common.api import Schema, endpoint
 from common.errors import Forbidden
 from common.openapi import HtmlPage, Redirect, oauth_errors, page_errors
 from common.security import CSP, client_info
-from common.voskhod import RegistryUnavailable, UnknownCooperative
 from idp.access import service
 from idp.access.schemas import TokenOut
 from idp.access.service import oauth_error, with_response_params
@@ -117,15 +116,9 @@ def authorize() -> ResponseReturnValue:
         return _answer_at_once(grant, {"error": decision.error,
                                        "error_description": decision.description})
     return _framable(grant, Response(render_template(
-        "idp/app.html", coop_name=cooperative_name(grant.request.client.client_id))))
-
-
-def cooperative_name(coopname: str) -> str | None:
-    """What the member reads before logging in: the cooperative's name, never its id."""
-    try:
-        return services().registry.cooperative(coopname).announce
-    except (RegistryUnavailable, UnknownCooperative):
-        return None
+        # What the member reads before logging in: the cooperative's name, never its id.
+        "idp/app.html",
+        coop_name=service.cooperative_name(ctx, grant.request.client.client_id))))
 
 
 def _framable(grant: Any, response: Response) -> Response:

@@ -18,17 +18,16 @@ from joserfc.jwk import KeySet
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
-from werkzeug import Request, Response
 
 from cardcoop import CardSession, IdpClient
 from common.db import db
 from examples.coop_site import create_app as create_coop_site
 from idp.models import AuthSession
 from idp.oauth import backchannel, clients
-from idp.oauth.models import OAuthClient
 from idp.services import services
 from tests.conftest import random_email
 from tests.e2e.conftest import LiveIdp, Steps, guide_shot, probe
+from tests.idp.oauth_flow import Coop, receive_backchannel_logouts
 from tests.live import free_port, serving
 
 pytestmark = pytest.mark.e2e
@@ -66,20 +65,12 @@ def coop(live_idp: LiveIdp, httpserver: HTTPServer) -> Iterator[dict[str, Any]]:
     server that keeps what it receives)."""
     port = free_port()
     url = f"http://localhost:{port}"
-    received: list[str] = []
-
-    def backchannel_endpoint(request: Request) -> Response:
-        received.append(request.form["logout_token"])
-        return Response(status=200)
-
-    httpserver.expect_request("/backchannel", method="POST").respond_with_handler(
-        backchannel_endpoint)
     with live_idp.app.app_context():
         issued = clients.create("voskhod", [f"{url}/callback"], [url],
                                 post_logout_redirect_uris=[f"{url}/"])
-        db.session.get(OAuthClient, "voskhod").backchannel_logout_uri = \
-            httpserver.url_for("/backchannel")
-        db.session.commit()
+    received = receive_backchannel_logouts(live_idp.app, Coop("voskhod", issued.secret),
+                                           httpserver)
+    with live_idp.app.app_context():
         private_key = services().registry.private_key("voskhod").to_string()
     site = create_coop_site({"idp_url": live_idp.url, "client_id": "voskhod",
                              "client_secret": issued.secret, "redirect_uri": f"{url}/callback",

@@ -13,9 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from cardcoop import crypto
+from common.db import db
 from idp.oauth import clients
+from idp.oauth.models import OAuthClient
 from idp.services import services
 from tests.idp.conftest import Member, register
 
@@ -42,6 +46,23 @@ class Coop:
     def basic(self) -> dict[str, str]:
         raw = f"{self.client_id}:{self.secret}".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def receive_backchannel_logouts(app: Flask, coop: Coop, httpserver: HTTPServer) -> list[str]:
+    """Register a local endpoint as ``coop``'s back-channel logout URI; the logout tokens it
+    receives are appended to the returned list."""
+    with app.app_context():
+        db.session.get(OAuthClient, coop.client_id).backchannel_logout_uri = \
+            httpserver.url_for("/backchannel")
+        db.session.commit()
+    received: list[str] = []
+
+    def handler(request: Request) -> Response:
+        received.append(request.form["logout_token"])
+        return Response(status=200)
+
+    httpserver.expect_request("/backchannel", method="POST").respond_with_handler(handler)
+    return received
 
 
 def make_client(app: Flask, coopname: str = COOP, **kwargs: Any) -> Coop:

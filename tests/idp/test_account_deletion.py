@@ -43,6 +43,7 @@ from tests.idp.oauth_flow import (
     exchange,
     make_client,
     pkce,
+    receive_backchannel_logouts,
     ticket_for,
 )
 from tests.idp.test_password_recovery import recovery_code, setup_recovery
@@ -143,22 +144,9 @@ def test_deletion_sends_back_channel_logout_for_the_sessions_it_ends(app, client
     from joserfc.jwk import KeySet
 
     from idp.oauth import backchannel
-    from idp.oauth.models import OAuthClient
 
     coop = make_client(app)
-    with app.app_context():
-        db.session.get(OAuthClient, coop.client_id).backchannel_logout_uri = \
-            httpserver.url_for("/backchannel")
-        db.session.commit()
-    received: list[str] = []
-
-    def handler(request: Any) -> Any:
-        from werkzeug import Response
-
-        received.append(request.form["logout_token"])
-        return Response(status=200)
-
-    httpserver.expect_request("/backchannel", method="POST").respond_with_handler(handler)
+    received = receive_backchannel_logouts(app, coop, httpserver)
     holder = card_holder(app, client, COOP)
     coop_token(app, client, coop, holder)
     sid = next(s["id"] for s in client.get("/auth/sessions", headers=holder.bearer)

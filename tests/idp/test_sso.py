@@ -33,6 +33,7 @@ from tests.idp.oauth_flow import (
     make_client,
     pkce,
     query_of,
+    receive_backchannel_logouts,
     ticket_for,
 )
 
@@ -323,19 +324,7 @@ def test_rp_logout_without_hint_asks_then_ends_the_browser_session(app: Flask,
 def test_backchannel_logout_reaches_the_client(app: Flask, client: FlaskClient,
                                                httpserver: HTTPServer) -> None:
     coop = make_client(app)
-    with app.app_context():
-        db.session.get(OAuthClient, coop.client_id).backchannel_logout_uri = \
-            httpserver.url_for("/backchannel")
-        db.session.commit()
-    received: list[str] = []
-
-    def handler(request: Any) -> Any:
-        from werkzeug import Response
-
-        received.append(request.form["logout_token"])
-        return Response(status=200)
-
-    httpserver.expect_request("/backchannel", method="POST").respond_with_handler(handler)
+    received = receive_backchannel_logouts(app, coop, httpserver)
     holder = consented(app, client, coop)
     sid = next(s for s in client.get("/auth/sessions", headers=holder.bearer).json["sessions"]
                if s["current"])["id"]
