@@ -1,10 +1,11 @@
 """WSGI entry points ``idp``, ``portal`` and ``business``; each runs as its own process and origin.
 
-    hypercorn --config file:hypercorn_config.py 'wsgi:create_idp()'   (production, make run)
-    flask --app wsgi:idp run --port 8000                             (development server)
+    granian --interface wsgi --factory wsgi:create_idp   (production behind nginx: deploy/front.py)
+    flask --app wsgi:idp run --port 8000                 (development server)
 
-Each app is built on first access, so a process builds only the app it serves. Hypercorn looks
-names up in the module's globals, where these lazy names are not: it calls the factory instead.
+Each app is built on first access, so a process builds only the app it serves. A server that
+looks names up in the module's globals (granian) does not see these lazy names: it calls the
+factory instead.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
-from common.bodies import CompleteBodies, StartedResponses
+from common.bodies import CompleteBodies
 from common.db import db
 from common.errors import register_error_handlers
 from common.inputs import init_input_checks
@@ -31,8 +31,8 @@ def create_base_app(name: str, settings: Settings | None, *, public_url_field: s
     init_request_log(app)
     init_input_checks(app)
     init_health(app)
-    app.wsgi_app = StartedResponses(  # type: ignore[method-assign]
-        CompleteBodies(app.wsgi_app, settings.max_body_bytes))
+    app.wsgi_app = CompleteBodies(  # type: ignore[method-assign]
+        app.wsgi_app, settings.max_body_bytes)
     return app, settings
 
 

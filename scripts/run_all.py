@@ -12,7 +12,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # deploy/ beside scripts/
+from deploy.front import Front, FrontConfig  # noqa: E402
+
 BIN = Path(sys.executable).parent
+LOG = None  # the terminal
 APPS = [("idp", 8000), ("portal", 8001), ("business", 8002)]
 COOP_SITE = "http://127.0.0.1:8003"
 
@@ -24,20 +28,19 @@ def main() -> int:
     subprocess.run(  # noqa: S603 (fixed argv, no shell)
         [str(BIN / "flask"), "--app", "wsgi:idp", "clients", "demo", "--site-url", COOP_SITE,
          "--out", str(coop_config)], cwd=ROOT, env=env, check=True)
-    # The production command (hypercorn_config.py), one worker each on the embedded defaults.
-    procs = [subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-        [str(BIN / "hypercorn"), "--config", "file:hypercorn_config.py", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", f"wsgi:create_{name}()"], cwd=ROOT, env=env)
-        for name, port in APPS]
-    procs.append(subprocess.Popen(  # noqa: S603
-        [str(BIN / "flask"), "--app", "wsgi:idp", "worker"], cwd=ROOT, env=env))
-    # The demo cooperative under the same server (no development-server warning; Hypercorn
-    # writes no access log, so its tickets and states stay out of the output).
-    procs.append(subprocess.Popen(  # noqa: S603
-        [str(BIN / "hypercorn"), "--config", "file:hypercorn_config.py", "--workers", "1",
-         "--bind", "127.0.0.1:8003", "examples.coop_site.wsgi:app"], cwd=ROOT,
-        env=env | {"COOP_SITE_CONFIG": str(coop_config)}))
-    time.sleep(1.5)
+    # The production front (deploy/front.py: nginx in front of granian), one worker each on the
+    # embedded defaults; the logs go to the terminal.
+    fronts = [Front(FrontConfig(app=name, port=port, workers=1), env, LOG) for name, port in APPS]
+    # The demo cooperative on granian alone (no access log: its tickets stay out of the output).
+    fronts.append(Front(FrontConfig(app="coop_site", port=8003, workers=1, use_nginx=False,
+                                    target="examples.coop_site.wsgi:app"),
+                        env | {"COOP_SITE_CONFIG": str(coop_config)}, LOG))
+    worker = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
+        [str(BIN / "flask"), "--app", "wsgi:idp", "worker"], cwd=ROOT, env=env)
+    for front in fronts:
+        front.start(wait=False)
+    for front in fronts:
+        front.wait_healthy(path="/health" if front.cfg.target is None else "/")
     print("\ncard.coop is running (Ctrl-C to stop):")
     print("  id.card.coop   http://127.0.0.1:8000   (API docs: /docs, dev mailbox: /dev/mailbox)")
     print("  portal         http://127.0.0.1:8001")
@@ -45,19 +48,23 @@ def main() -> int:
     print(f"  demo coop site {COOP_SITE}   (ПК ВОСХОД: sign in / share / join with the card)\n",
           flush=True)
 
+    stopping = False
+
     def stop(_signum: int, _frame: object) -> None:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
+        nonlocal stopping
+        stopping = True
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while all(proc.poll() is None for proc in procs):
+    while not stopping and worker.poll() is None and all(f.running() for f in fronts):
         time.sleep(0.5)
-    stop(0, None)  # one died: take the rest down, and say so with the exit code
-    for proc in procs:
-        proc.wait(timeout=10)
-    return 0 if all(proc.returncode in (0, -signal.SIGTERM) for proc in procs) else 1
+    crashed = not stopping  # one died: take the rest down, and say so with the exit code
+    for front in fronts:
+        front.stop()
+    if worker.poll() is None:
+        worker.terminate()
+    worker.wait(timeout=10)
+    return 1 if crashed else 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_ONLY = ["flask", "werkzeug", "sqlalchemy", "flask_sqlalchemy", "alembic", "authlib",
-               "psycopg", "redis", "hypercorn", "pydantic", "argon2", "ua_parser",
+               "psycopg", "redis", "granian", "pydantic", "argon2", "ua_parser",
                "idp", "common", "portal", "business"]
 PROBE = """
 import importlib, importlib.util, json, sys

@@ -1,0 +1,1 @@
+"""How card.coop is served in production (issue #10): nginx in front of granian."""
