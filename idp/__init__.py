@@ -53,11 +53,8 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     from idp.card import views as card_views
     from idp.cooperatives import views as cooperative_views
     from idp.oauth import views as oauth_views
-    from idp.oauth.server import (
-        client_credentials_present,
-        current_coop_token,
-        make_authorization_server,
-    )
+    from idp.oauth.bearer import current_coop_token
+    from idp.oauth.server import client_credentials_present, make_authorization_server
     from idp.tokens import ALG, ID_TOKEN_ALGS
 
     register_authenticator(app, "bearer", current_session)

@@ -31,14 +31,9 @@ from idp.access.schemas import (
 from idp.auth.bearer import current_session
 from idp.card.schemas import SCHEMA_ID
 from idp.models import AuthSession, Member
+from idp.oauth.bearer import current_coop_token
 from idp.oauth.errors import speak_the_protocol
-from idp.oauth.models import Grant
-from idp.oauth.server import (
-    CLAIMS_BY_SCOPE,
-    CardAuthorizationServer,
-    ParamsRequest,
-    current_coop_token,
-)
+from idp.oauth.server import CLAIMS_BY_SCOPE, CardAuthorizationServer, ParamsRequest
 from idp.services import services
 
 TOKEN_ERRORS = (400, 401, 413, 429)
@@ -146,8 +141,7 @@ def make_blueprint() -> Blueprint:
               tags=("cooperatives",), auth="coopToken", responses={200: SharedDataOut},
               errors=(403, 404), description="A token reads only its own (username, coopname).")
     def get_encrypted_data(username: str, coopname: str) -> SharedDataOut:
-        token = current_coop_token()
-        grant = db.session.get(Grant, token.grant_id)
+        grant = current_coop_token().grant
         if grant is None or grant.client_id != coopname:
             raise Forbidden("This token is for another cooperative.", code="insufficient_scope")
         if grant.encrypted_data is None:

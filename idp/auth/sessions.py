@@ -17,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import NoReturn
 
 from sqlalchemy import select, update
 
@@ -25,6 +26,7 @@ from common.errors import NotFound, Unauthorized
 from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
+from idp.auth import rotation
 from idp.models import AuthSession, Member, RefreshToken
 from idp.oauth import backchannel
 from idp.services import IdpServices
@@ -70,25 +72,28 @@ def _tokens_for(ctx: IdpServices, session: AuthSession) -> Tokens:
 
 
 def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
+    """Rotate: one atomic statement on the common path (idp/auth/rotation.py)."""
+    new = secrets.token_urlsafe(32)
+    rotated = rotation.rotate(token_hash(presented), token_hash(new), client, now=utcnow(),
+                              idle=timedelta(seconds=ctx.settings.session_idle_ttl))
+    if rotated is None:
+        _refuse(ctx, presented, client)
+    access, ttl = ctx.tokens.issue(rotated.member_id, rotated.session_id)
+    return Tokens(access_token=access, refresh_token=new, expires_in=ttl,
+                  session_id=rotated.session_id)
+
+
+def _refuse(ctx: IdpServices, presented: str, client: ClientInfo) -> NoReturn:
+    """The rare path: why the token was not rotated. A spent token of a live session is a
+    replay (two parties hold the session): the session is closed and the member told."""
     row = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash ==
                                                       token_hash(presented)))
-    invalid = Unauthorized("The refresh token is not valid.", code="invalid_token")
-    if row is None:
-        raise invalid
-    session = db.session.get(AuthSession, row.session_id)
-    if session is None or not alive(ctx, session):
-        raise invalid
-    now = utcnow()
-    # Rotate with a compare-and-set so that two concurrent uses cannot both succeed.
-    if not compare_and_set(RefreshToken, RefreshToken.id == row.id,
-                           RefreshToken.rotated_at.is_(None), rotated_at=now):
-        _revoke_for_reuse(ctx, session, client)
-        raise Unauthorized("This refresh token was already used; the session has been closed.",
-                           code="token_reused")
-    session.last_used_at, session.ip, session.user_agent = now, client.ip, client.user_agent
-    tokens = _tokens_for(ctx, session)
-    db.session.commit()
-    return tokens
+    session = db.session.get(AuthSession, row.session_id) if row is not None else None
+    if row is None or session is None or not alive(ctx, session) or row.rotated_at is None:
+        raise Unauthorized("The refresh token is not valid.", code="invalid_token")
+    _revoke_for_reuse(ctx, session, client)
+    raise Unauthorized("This refresh token was already used; the session has been closed.",
+                       code="token_reused")
 
 
 def _revoke_for_reuse(ctx: IdpServices, session: AuthSession, client: ClientInfo) -> None:

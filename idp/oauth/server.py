@@ -32,7 +32,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
-from flask import Flask, g
+from flask import Flask
 from flask import request as flask_request
 from joserfc.jwk import KeySet
 from sqlalchemy import CursorResult, exists, select, update
@@ -305,22 +305,6 @@ def find_token(token_string: str) -> OAuthToken | None:
         return None
     return db.session.scalar(select(OAuthToken).where(
         OAuthToken.token_hash == token_hash(token_string)))
-
-
-def current_coop_token() -> OAuthToken:
-    """The cooperative's Bearer token of this request (RFC 6750 §2.1), live: not expired, not
-    revoked (revoking the grant revokes its tokens)."""
-    if "coop_token" not in g:
-        scheme, _, value = flask_request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("Send the access token as 'Authorization: Bearer <token>'.",
-                               code="missing_token")
-        token = find_token(value.strip())
-        if token is None or token.is_expired() or token.is_revoked():
-            raise Unauthorized("The access token is not valid.", code="invalid_token")
-        g.coop_token = token
-    result: OAuthToken = g.coop_token
-    return result
 
 
 class UnknownHintsIgnored:

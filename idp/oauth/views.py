@@ -20,9 +20,10 @@ from idp.access.service import oauth_error, with_response_params
 from idp.access.views import oauth_server, token_response
 from idp.auth import browser, cookie
 from idp.oauth import sso
+from idp.oauth.bearer import current_coop_token
 from idp.oauth.errors import error_page, speak_the_protocol
 from idp.oauth.schemas import IntrospectionOut, RevocationOut
-from idp.oauth.server import SCOPES, claims_for_scope, confirmed_in_page, current_coop_token
+from idp.oauth.server import SCOPES, claims_for_scope, confirmed_in_page
 from idp.services import services
 from idp.tokens import ID_TOKEN_ALGS
 

@@ -1,0 +1,73 @@
+"""Refresh-token rotation in one round trip (issue #10).
+
+Spending the presented token, touching its session and storing the next token is one
+statement on PostgreSQL: three data-modifying CTEs, atomic on an autocommit connection.
+The first only matches an unspent token of a live session, so of two parallel uses of one
+token exactly one matches (PostgreSQL re-checks ``rotated_at IS NULL`` on the row the other
+committed); the loser, and every invalid token, takes the rare path in ``sessions.refresh``
+that tells a replay from a token that is simply not valid.
+
+SQLite (the embedded default) has no data-modifying CTEs: the same three statements run one
+after another in the request's transaction, which holds the write lock (common/db.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import BindParameter, bindparam, insert, select, update
+
+from common.db import autocommit_connection, db
+from common.security import ClientInfo
+from idp.models import AuthSession, RefreshToken
+
+_now: BindParameter[datetime] = bindparam("now")
+_SPEND = (update(RefreshToken)
+          .where(RefreshToken.token_hash == bindparam("old_hash"),
+                 RefreshToken.rotated_at.is_(None),
+                 RefreshToken.session_id.in_(
+                     select(AuthSession.id).where(
+                         AuthSession.revoked_at.is_(None), AuthSession.expires_at > _now,
+                         AuthSession.last_used_at > bindparam("idle_cutoff"))))
+          .values(rotated_at=_now)
+          .returning(RefreshToken.session_id))
+_TOUCH = (update(AuthSession)
+          .values(last_used_at=_now, ip=bindparam("ip"), user_agent=bindparam("user_agent"))
+          .returning(AuthSession.id, AuthSession.member_id))
+
+
+_spent = _SPEND.cte("spent")
+_touched = _TOUCH.where(AuthSession.id.in_(select(_spent.c.session_id))).cte("touched")
+_issued = insert(RefreshToken).from_select(
+    ["session_id", "token_hash", "created_at"],
+    select(_touched.c.id, bindparam("new_hash"), _now)).cte("issued")
+ROTATE_IN_ONE_STATEMENT = (select(_touched.c.id, _touched.c.member_id)
+                           .add_cte(_issued))
+
+
+@dataclass(frozen=True)
+class Rotated:
+    session_id: uuid.UUID
+    member_id: uuid.UUID
+
+
+def rotate(old_hash: str, new_hash: str, client: ClientInfo, *, now: datetime,
+           idle: timedelta) -> Rotated | None:
+    """Spend ``old_hash`` and store ``new_hash`` in its place, or None when the token is not an
+    unspent token of a live session (the caller finds out which)."""
+    values = {"old_hash": old_hash, "new_hash": new_hash, "now": now,
+              "idle_cutoff": now - idle, "ip": client.ip, "user_agent": client.user_agent}
+    if db.engine.dialect.name == "postgresql":
+        with autocommit_connection() as connection:
+            row = connection.execute(ROTATE_IN_ONE_STATEMENT, values).first()
+        return Rotated(row.id, row.member_id) if row is not None else None
+    spent = db.session.execute(_SPEND, values).first()
+    if spent is None:
+        return None
+    touched = db.session.execute(_TOUCH.where(AuthSession.id == spent.session_id), values).one()
+    db.session.execute(insert(RefreshToken).values(
+        session_id=touched.id, token_hash=new_hash, created_at=now))
+    db.session.commit()
+    return Rotated(touched.id, touched.member_id)

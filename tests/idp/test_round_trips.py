@@ -1,0 +1,128 @@
+"""Database round trips per request on the hot endpoints (issue #10).
+
+Each statement, BEGIN, COMMIT and ROLLBACK is a round trip to PostgreSQL, and on two cores the
+waits on them were half of a request's time. These budgets are what the hot paths were built to
+(one statement per read, one atomic statement per refresh); a change that adds a query to them
+fails here. PostgreSQL only: SQLite takes its write lock with a BEGIN of its own (common/db.py),
+and its figures mean nothing for production.
+
+``pytest -s tests/idp/test_round_trips.py`` prints the statements of each request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from common.db import db
+from tests.idp.conftest import login, register
+from tests.idp.oauth_flow import auth_request, card_holder, exchange, make_client, pkce, \
+    ticket_for
+
+
+@contextmanager
+def round_trips(app: Flask) -> Iterator[list[str]]:
+    """Everything sent to the database while the block runs, one entry per round trip."""
+    sent: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+        sent.append(" ".join(text.split())[:160])
+
+    def marker(name: str) -> Callable[..., None]:
+        def mark(conn: Any, *_args: Any) -> None:
+            # On an autocommit connection the driver sends no BEGIN, and no COMMIT or
+            # ROLLBACK while no transaction is open (psycopg checks the server's status).
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                sent.append(name)
+        return mark
+
+    with app.app_context():
+        engine = db.engine
+    hooks = [("before_cursor_execute", statement), ("begin", marker("BEGIN")),
+             ("commit", marker("COMMIT")), ("rollback", marker("ROLLBACK"))]
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        yield sent
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+
+
+@pytest.fixture
+def pg_app(app: Flask) -> Flask:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("round trips are budgeted on PostgreSQL, as in production")
+    return app
+
+
+def measured(app: Flask, request: Callable[[], Any], *, warm: int = 1) -> list[str]:
+    """The round trips of ``request`` once warm (the signing keys are cached, the first-use
+    queries done), printed for the reader of ``-s``."""
+    for _ in range(warm):
+        request()
+    with round_trips(app) as sent:
+        request()
+    print(f"\n{len(sent)} round trips:\n  " + "\n  ".join(sent))
+    return sent
+
+
+def test_a_cooperative_read_is_one_statement(pg_app: Flask, client: FlaskClient) -> None:
+    coop = make_client(pg_app)
+    holder = card_holder(pg_app, client, coop.client_id)
+    verifier, challenge = pkce()
+    params = auth_request(coop.client_id, challenge=challenge)
+    ticket = ticket_for(pg_app, client, holder, params)
+    token = exchange(client, coop, ticket, verifier).json["access_token"]
+    username = holder.accounts[coop.client_id].username
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    def userinfo() -> None:
+        assert client.get("/oauth/userinfo", headers=bearer).status_code == 200
+
+    def fetch() -> None:
+        answer = client.get(f"/access/get-encrypted-data/{username}/{coop.client_id}",
+                            headers=bearer)
+        assert answer.status_code == 200, answer.json
+
+    assert len(measured(pg_app, userinfo)) == 1
+    assert len(measured(pg_app, fetch)) == 1
+
+
+def test_a_refresh_is_one_atomic_statement(pg_app: Flask, client: FlaskClient) -> None:
+    member = register(pg_app, client)
+    tokens = [login(client, member.email, member.hash_key).json["refreshToken"]]
+
+    def rotate() -> None:
+        answer = client.post("/auth/refresh-token", json={"refreshToken": tokens[-1]})
+        assert answer.status_code == 200, answer.json
+        tokens.append(answer.json["refreshToken"])
+
+    assert len(measured(pg_app, rotate)) == 1
+
+
+def test_a_ticket_exchange_is_a_short_transaction(pg_app: Flask, client: FlaskClient) -> None:
+    coop = make_client(pg_app)
+    holder = card_holder(pg_app, client, coop.client_id)
+
+    def one_exchange() -> None:
+        verifier, challenge = pkce()
+        ticket = ticket_for(pg_app, client, holder, auth_request(coop.client_id,
+                                                                 challenge=challenge))
+        with round_trips(pg_app) as sent:
+            answer = exchange(client, coop, ticket, verifier)
+        assert answer.status_code == 200, answer.json
+        exchanges.append(sent)
+
+    exchanges: list[list[str]] = []
+    one_exchange()
+    one_exchange()
+    print(f"\n{len(exchanges[-1])} round trips:\n  " + "\n  ".join(exchanges[-1]))
+    assert len(exchanges[-1]) <= 6
