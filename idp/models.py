@@ -87,7 +87,7 @@ class LoginAttempt(Base):
     __tablename__ = "idp_login_attempts"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254), index=True)  # account deletion erases by it
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
     used_at: Mapped[datetime | None] = mapped_column(Timestamp)
@@ -100,7 +100,7 @@ class RecoveryAttempt(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(254), index=True)
-    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # None: unknown address
+    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)  # None: unknown address
     code_hash: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(Timestamp)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -191,7 +191,10 @@ class AuditEvent(Base):
 
 class Outbox(OutboxColumns, Base):
     __tablename__ = "idp_outbox"
-    __table_args__ = (Index("ix_idp_outbox_due", "status", "next_attempt_at"),)
+    # The worker picks due rows; deleting an account erases the member's by address and id.
+    __table_args__ = (Index("ix_idp_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_idp_outbox_to_email", "to_email"),
+                      Index("ix_idp_outbox_subscriber_id", "subscriber_id"))
 
 
 class DevMail(Base):

@@ -121,8 +121,10 @@ class AuthorizationCode(Base):
         ForeignKey("idp_oauth_clients.client_id", ondelete="CASCADE"), index=True)
     member_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("idp_members.id", ondelete="CASCADE"), index=True)
-    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("idp_grants.id", ondelete="CASCADE"))
-    session_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the member's idp session that consented
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("idp_grants.id", ondelete="CASCADE"),
+                                                index=True)
+    # The member's idp session that consented; indexed: its end looks up its clients.
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     redirect_uri: Mapped[str | None] = mapped_column(Text)  # None: the iframe method
     origin: Mapped[str | None] = mapped_column(String(300))
     scope: Mapped[str] = mapped_column(Text)

@@ -32,13 +32,13 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
-from flask import Flask
+from flask import Flask, g
 from flask import request as flask_request
 from joserfc.jwk import KeySet
-from sqlalchemy import CursorResult, exists, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 
 from cardcoop.protocol.accounts import is_valid_antelope_name
-from common.db import db, utcnow
+from common.db import autocommit_connection, db, utcnow
 from common.errors import Unauthorized
 from common.security import client_info
 from idp.auth.sessions import token_hash
@@ -209,19 +209,22 @@ class TicketGrant(AuthorizationCodeGrant):
 
     def query_authorization_code(self, code: str, client: OAuthClient
                                  ) -> AuthorizationCode | None:
-        row = db.session.scalar(select(AuthorizationCode).where(
-            AuthorizationCode.code_hash == token_hash(code)))
-        if row is None or row.client_id != client.client_id:
-            return None  # another cooperative's ticket is no ticket at all for this one
-        if not _claim_ticket(row):
-            revoke_tokens_of_ticket(row)  # RFC 6749 §4.1.2: a replayed code revokes its tokens
+        """Spend the ticket in the statement that reads it (one round trip, committed at once):
+        of two concurrent exchanges exactly one wins, and a ticket spent on a failed attempt
+        (a wrong PKCE verifier) stays spent. Another cooperative's ticket is no ticket at all
+        for this one and is left unspent."""
+        with autocommit_connection() as connection:
+            row = connection.execute(_CLAIM_TICKET, {
+                "presented_hash": token_hash(code), "for_client": client.client_id,
+                "spent_at": utcnow()}).first()
+        if row is None:
+            _recognise_replay(code, client)
             return None
-        if row.expires_at <= utcnow():
+        if row.expires_at <= utcnow() or not row.grant_live:
             return None
-        grant = db.session.get(Grant, row.grant_id)
-        if grant is None or grant.revoked_at is not None:
-            return None
-        return row
+        g.ticket_username = row.grant_username
+        return AuthorizationCode(**{column.key: row._mapping[column]
+                                    for column in _TICKET_COLUMNS})
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         pass  # already spent by _claim_ticket; the row stays to recognise a replay
@@ -230,15 +233,28 @@ class TicketGrant(AuthorizationCodeGrant):
         return TicketHolder(authorization_code.member_id, authorization_code)
 
 
-def _claim_ticket(row: AuthorizationCode) -> bool:
-    """Compare-and-set on ``used_at``, committed at once: of two concurrent exchanges exactly
-    one wins, and a ticket spent on a failed attempt (wrong PKCE verifier) stays spent."""
-    result = cast(CursorResult[Any], db.session.execute(
-        update(AuthorizationCode).where(AuthorizationCode.id == row.id,
-                                        AuthorizationCode.used_at.is_(None))
-        .values(used_at=utcnow())))
-    db.session.commit()
-    return result.rowcount == 1
+_TICKET_COLUMNS = tuple(AuthorizationCode.__table__.c)
+_CLAIM_TICKET = (
+    update(AuthorizationCode)
+    .where(AuthorizationCode.code_hash == bindparam("presented_hash"),
+           AuthorizationCode.client_id == bindparam("for_client"),
+           AuthorizationCode.used_at.is_(None))
+    .values(used_at=bindparam("spent_at"))
+    .returning(*_TICKET_COLUMNS,
+               exists().where(Grant.id == AuthorizationCode.grant_id,
+                              Grant.revoked_at.is_(None)).label("grant_live"),
+               # The specification's exchange-ticket answer names the grant's account.
+               select(Grant.username).where(Grant.id == AuthorizationCode.grant_id)
+               .scalar_subquery().label("grant_username")))
+
+
+def _recognise_replay(code: str, client: OAuthClient) -> None:
+    """The rare path: a ticket of this client that was already spent is a replay, and the
+    tokens it gave are revoked (RFC 6749 §4.1.2)."""
+    row = db.session.scalar(select(AuthorizationCode).where(
+        AuthorizationCode.code_hash == token_hash(code)))
+    if row is not None and row.client_id == client.client_id and row.used_at is not None:
+        revoke_tokens_of_ticket(row)
 
 
 def revoke_tokens_of_ticket(row: AuthorizationCode) -> None:
@@ -282,22 +298,28 @@ class CardOpenIDCode(OpenIDCode):
 
 def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
     code: AuthorizationCode = request.authorization_code
-    db.session.add(OAuthToken(
-        token_hash=token_hash(token["access_token"]), client_id=code.client_id,
-        member_id=code.member_id, grant_id=code.grant_id, code_id=code.id,
-        scope=token["scope"], claims=code.claims,
-        expires_at=utcnow() + timedelta(seconds=int(token["expires_in"]))))
-    grant = db.session.get(Grant, code.grant_id)
-    # The specification's exchange-ticket answer names the grant's account beside the token.
-    token["username"] = grant.username if grant else None
+    with autocommit_connection() as connection:  # one statement: it commits on its own
+        connection.execute(insert(OAuthToken).values(
+            token_hash=token_hash(token["access_token"]), client_id=code.client_id,
+            member_id=code.member_id, grant_id=code.grant_id, code_id=code.id,
+            scope=token["scope"], claims=code.claims,
+            expires_at=utcnow() + timedelta(seconds=int(token["expires_in"]))))
+    token["username"] = g.ticket_username
     token["coopname"] = code.client_id
 
 
+_CLIENT = select(*OAuthClient.__table__.c).where(OAuthClient.client_id == bindparam("wanted"))
+
+
 def _query_client(client_id: str) -> OAuthClient | None:
+    """The client, read in one autocommit statement and handed over detached: Authlib only
+    compares it (secret, redirect URIs, origins), nothing writes it back."""
     # A client id is a cooperative's account name: anything else names no client.
     if not isinstance(client_id, str) or not is_valid_antelope_name(client_id):
         return None
-    return db.session.get(OAuthClient, client_id)
+    with autocommit_connection() as connection:
+        row = connection.execute(_CLIENT, {"wanted": client_id}).first()
+    return OAuthClient(**row._asdict()) if row is not None else None
 
 
 def find_token(token_string: str) -> OAuthToken | None:
