@@ -114,6 +114,19 @@ def _ping_after_rest(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 _autocommit_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
+def without_transaction() -> None:
+    """Bind the request's session, before its first statement, to an autocommit connection:
+    its reads then cost one round trip each. A commit ends this; what follows is transactional
+    again. A session already in a transaction (a test's app context around several requests)
+    stays in it."""
+    session = db.session()  # the request's Session behind the scoped proxy
+    if not session.in_transaction():
+        session.connection(execution_options=AUTOCOMMIT)
+
+
 @contextmanager
 def autocommit_connection() -> Iterator[Connection]:
     """A connection outside any transaction, for the hot paths that need exactly one statement
@@ -122,8 +135,7 @@ def autocommit_connection() -> Iterator[Connection]:
     engine = db.engine
     autocommit = _autocommit_engines.get(engine)
     if autocommit is None:
-        autocommit = _autocommit_engines[engine] = engine.execution_options(
-            isolation_level="AUTOCOMMIT")
+        autocommit = _autocommit_engines[engine] = engine.execution_options(**AUTOCOMMIT)
     with autocommit.connect() as connection:
         yield connection
 
@@ -139,15 +151,20 @@ def compare_and_set(model: type[Any], *conditions: Any, **values: Any) -> bool:
     return changed is not None
 
 
+def dialect_insert(model: type[Any]) -> Any:
+    """``INSERT`` with the ``ON CONFLICT`` clauses PostgreSQL and SQLite share."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"unsupported database {dialect}")
+
+
 def insert_ignoring_conflict(model: type[Any], **values: Any) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite: make a row exist when
     several requests may be making it at once, without an IntegrityError for the losers."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model).values(**values).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(model).values(**values).on_conflict_do_nothing()
-    raise RuntimeError(f"unsupported database {dialect}")
+    return dialect_insert(model).values(**values).on_conflict_do_nothing()
 
 
 def utcnow() -> datetime:

@@ -158,7 +158,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/list")
     @endpoint(summary="The cooperatives the member gave access to", tags=("access",),
-              auth="bearer", responses={200: GrantsOut}, errors=(429,))
+              auth="bearer", responses={200: GrantsOut}, errors=(429,), reads_only=True)
     def list_grants() -> GrantsOut:
         member, _ = current_member()
         ctx = services()

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, case, delete, literal, or_, select
 
-from common.db import compare_and_set, db, insert_ignoring_conflict, utcnow
+from common.db import compare_and_set, db, dialect_insert, utcnow
 from common.errors import TooManyRequests
 from common.notify import NotificationKind
 from common.security import ClientInfo
@@ -25,33 +25,34 @@ from idp.services import IdpServices
 
 
 def reserve_try(ctx: IdpServices, email: str) -> None:
-    """Count one login try for ``email`` or refuse it (429). Commits."""
+    """Count one login try for ``email`` or refuse it (429). Commits.
+
+    One upsert: a first try makes the row; a lock that has run out or a window that has passed
+    starts the count afresh; otherwise the count goes up while it is under the threshold and
+    the email is not locked. A right password deletes the row (``clear``) at any moment, and a
+    try racing with that simply makes it again: parallel right passwords are never locked out.
+    """
     settings, now = ctx.settings, utcnow()
-    # Twice at most: a right password or an account deletion committed in between may have
-    # removed the row (``clear``); a missing row is a fresh count, not a lock.
-    for _ in range(2):
-        db.session.execute(insert_ignoring_conflict(Failures, email=email, failures=0,
-                                                    window_started_at=now))
-        # A lock that has run out, or a window that has passed, starts the count afresh.
-        db.session.execute(update(Failures).where(
-            Failures.email == email,
-            or_(Failures.locked_until <= now,
+    stale = or_(Failures.locked_until <= now,
                 and_(Failures.locked_until.is_(None),
-                     Failures.window_started_at < now - timedelta(
-                         seconds=settings.lockout_window))),
-        ).values(failures=0, window_started_at=now, locked_until=None))
-        if compare_and_set(Failures, Failures.email == email,
-                           Failures.failures < settings.lockout_threshold,
-                           or_(Failures.locked_until.is_(None), Failures.locked_until <= now),
-                           failures=Failures.failures + 1):
-            db.session.commit()
-            return
-        row = db.session.execute(select(Failures.locked_until)
-                                 .where(Failures.email == email)).first()
-        if row is not None:
-            break
+                     Failures.window_started_at < now - timedelta(seconds=settings.lockout_window)))
+    counted = db.session.execute(
+        dialect_insert(Failures).values(email=email, failures=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[Failures.email],
+            set_={"failures": case((stale, 1), else_=Failures.failures + 1),
+                  "window_started_at": case((stale, literal(now, Failures.window_started_at.type)),
+                                            else_=Failures.window_started_at),
+                  "locked_until": case((stale, None), else_=Failures.locked_until)},
+            where=or_(stale, and_(Failures.failures < settings.lockout_threshold,
+                                  Failures.locked_until.is_(None))))
+        .returning(Failures.email)).first()
+    if counted is not None:
+        db.session.commit()
+        return
+    locked_until = db.session.scalar(select(Failures.locked_until).where(Failures.email == email))
     db.session.commit()
-    wait = _seconds_until(row[0] if row else None, now, settings.lockout_window)
+    wait = _seconds_until(locked_until, now, settings.lockout_window)
     raise TooManyRequests("Too many failed logins; try again later.", retry_after=wait,
                           code="account_locked")
 

@@ -129,7 +129,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/auth/account")
     @endpoint(summary="The member's account: email, salt and KDF parameters", tags=TAG,
-              auth="bearer", responses={200: MemberOut}, errors=(429,))
+              auth="bearer", responses={200: MemberOut}, errors=(429,), reads_only=True)
     def account() -> MemberOut:
         _, session = current_session()
         member = session.member
@@ -142,7 +142,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/auth/sessions")
     @endpoint(summary="The member's open sessions", tags=TAG, auth="bearer",
-              responses={200: SessionsOut}, errors=(429,))
+              responses={200: SessionsOut}, errors=(429,), reads_only=True)
     def list_sessions() -> SessionsOut:
         claims, current = current_session()
         return SessionsOut(sessions=[

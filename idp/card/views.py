@@ -75,7 +75,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/card")
     @endpoint(summary="The member's card, as stored (ciphertext)", tags=TAG, auth="bearer",
-              responses={200: CardOut}, errors=(404, 429))
+              responses={200: CardOut}, errors=(404, 429), reads_only=True)
     def read() -> CardOut:
         claims, _ = current_session()
         return card_out(service.get_card(claims.member_id))
@@ -98,7 +98,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/card/accounts")
     @endpoint(summary="The member's cooperative accounts", tags=TAG, auth="bearer",
-              responses={200: AccountsOut}, errors=(429,))
+              responses={200: AccountsOut}, errors=(429,), reads_only=True)
     def accounts() -> AccountsOut:
         claims, _ = current_session()
         card = service.find_card(claims.member_id)

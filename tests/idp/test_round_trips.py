@@ -133,3 +133,22 @@ def test_a_ticket_exchange_is_three_statements(pg_app: Flask, client: FlaskClien
     print(f"\n{len(exchanges[-1])} round trips:\n  " + "\n  ".join(exchanges[-1]))
     # The client, the ticket spent and read in one UPDATE ... RETURNING, the token stored.
     assert len(exchanges[-1]) == 3
+
+
+
+@pytest.mark.parametrize(("path", "budget"), [
+    ("/card", 3),  # the session, the card, its accounts: no BEGIN, no ROLLBACK
+    ("/card/accounts", 3),
+    ("/auth/sessions", 2),
+    ("/access/list", 3),  # the session, the member, the grants
+])
+def test_a_members_read_runs_outside_a_transaction(pg_app: Flask, client: FlaskClient,
+                                                   path: str, budget: int) -> None:
+    coop = make_client(pg_app)
+    holder = card_holder(pg_app, client, coop.client_id)
+
+    def read() -> None:
+        assert client.get(path, headers=holder.bearer).status_code == 200
+
+    sent = measured(pg_app, read)
+    assert "BEGIN" not in sent and len(sent) == budget
