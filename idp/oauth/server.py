@@ -227,7 +227,7 @@ class TicketGrant(AuthorizationCodeGrant):
                                     for column in _TICKET_COLUMNS})
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
-        pass  # already spent by _claim_ticket; the row stays to recognise a replay
+        pass  # spent by query_authorization_code; the row stays to recognise a replay
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> TicketHolder:
         return TicketHolder(authorization_code.member_id, authorization_code)
