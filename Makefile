@@ -52,13 +52,19 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# card.coop side by side with oidc-provider (issue #10): BENCH_ARGS="--levels 50,200", say.
 bench: venv
-	$(BIN)/python bench/auth_bench.py
+	$(BIN)/python bench/side_by_side.py $(BENCH_ARGS)
 
 # The sharing flow (share-data → exchange-ticket → get-encrypted-data) and the token endpoint.
 .PHONY: bench-share
 bench-share: venv
 	$(BIN)/python bench/share_bench.py
+
+# The specification's load: 10,000 keep-alive connections, a mixed profile at stepped rates.
+.PHONY: bench-load
+bench-load: venv
+	$(BIN)/python bench/load_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .coverage coverage.xml widget/node_modules widget/dist \

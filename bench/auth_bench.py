@@ -1,8 +1,8 @@
 """Load benchmark of idp's hottest auth endpoints: /auth/refresh-token and /auth/initiate-login.
 
-``make bench``: starts idp with the production command (Hypercorn) on a throw-away PostgreSQL
-database, registers members
-through the real HTTP flow, measures each scenario at each concurrency level, prints a Markdown
+``python bench/auth_bench.py``: starts idp behind the production front (deploy/front.py: nginx
+in front of granian) on a throw-away PostgreSQL database, registers members through the real
+HTTP flow, measures each scenario at each concurrency level, prints a Markdown
 table and writes JSON to bench/results/. The database, the server and Redis DB 12 are cleaned
 up at the end, also after an error or Ctrl-C.
 """
@@ -36,17 +36,21 @@ import psycopg
 import redis
 from psycopg import sql
 
+if __package__ in (None, ""):  # run as a script: make `deploy` (and `bench`) importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from deploy.front import Front, FrontConfig
+
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent  # the venv's bin: flask and hypercorn live next to python
+BIN = Path(sys.executable).parent  # the venv's bin: flask lives next to python
 RESULTS = ROOT / "bench" / "results"
 REDIS_URL = "redis://127.0.0.1:6379/12"  # a DB of its own, so that flushing it harms nobody
 WARMUP = 3.0  # seconds per run not counted: connections open, caches and pools fill
-# Hypercorn runs a WSGI app in the asyncio loop's default thread pool: min(32, cores + 4).
-THREADS = min(32, (os.cpu_count() or 1) + 4)
 TIMEOUT = aiohttp.ClientTimeout(total=10)  # a stuck request counts as an error, not a hang
 SCENARIOS = ("refresh-token", "initiate-login")
-# Gunicorn writes "[ERROR]", the app's logging "... ERROR cardcoop...: " (common/logs.py).
-ERROR_MARKERS = ("Traceback", "ERROR", "CRITICAL", "WARNING", "WORKER TIMEOUT")
+# The app's logging writes "... ERROR cardcoop...: " (common/logs.py); nginx "[error]"/"[crit]"
+# (deploy/front.py puts both in one log).
+ERROR_MARKERS = ("Traceback", "ERROR", "CRITICAL", "WARNING", "[error]", "[crit]", "[alert]",
+                 "[emerg]")
 
 
 @dataclass
@@ -60,13 +64,15 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=float, default=15.0, help="measured seconds per run")
     p.add_argument("--levels", default="50,200", help="concurrent clients, comma-separated")
-    p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    p.add_argument("--workers", type=int, default=FrontConfig.workers, help="granian processes")
+    p.add_argument("--threads", type=int, default=FrontConfig.threads,
+                   help="WSGI threads per granian process")
     p.add_argument("--members", type=int, default=None, help="default: the largest level")
     p.add_argument("--database-url-base", default="postgresql://postgres@127.0.0.1:5432")
     args = p.parse_args()
     args.levels = [int(x) for x in args.levels.split(",")]
-    if args.workers < 1 or min(args.levels) < 1 or args.duration <= 0:
-        p.error("--workers, --levels and --duration must be positive")
+    if min(args.workers, args.threads, *args.levels) < 1 or args.duration <= 0:
+        p.error("--workers, --threads, --levels and --duration must be positive")
     # Each refresh-token client owns one member's token chain, so there must be enough members.
     args.members = max(args.members or 0, max(args.levels))
     return args
@@ -123,24 +129,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, workers: int, log: Path
-                 ) -> subprocess.Popen[bytes]:
-    """The production command (hypercorn_config.py), as the README gives it."""
-    argv = [str(BIN / "hypercorn"), "--config", "file:hypercorn_config.py", "--workers",
-            str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:create_idp()"]
-    # A session of its own: Ctrl-C reaches only us, and we stop the server in order.
-    with log.open("w") as out:  # the server keeps its own copy of the descriptor
-        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out,  # noqa: S603 (fixed argv from the venv, no shell)
-                                stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()  # SIGTERM: the server's graceful shutdown
+def start_server(env: dict[str, str], port: int, workers: int, threads: int, log: Path
+                 ) -> Front:
+    """The production front (deploy/front.py), healthy on return; stopped again on failure."""
+    front = Front(FrontConfig(app="idp", port=port, workers=workers, threads=threads), env, log)
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        return front.start()
+    except BaseException:
+        front.stop()
+        raise
 
 
 def server_errors(log: Path) -> list[str]:
@@ -156,22 +153,6 @@ async def post(http: aiohttp.ClientSession, url: str, body: dict[str, Any], want
         if resp.status != want:
             raise RuntimeError(f"POST {url}: {resp.status} {data}")
         return data
-
-
-async def wait_healthy(http: aiohttp.ClientSession, base: str, proc: subprocess.Popen[bytes]
-                       ) -> None:
-    give_up = time.monotonic() + 60
-    while time.monotonic() < give_up:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited during start-up; see its log below")
-        try:
-            async with http.get(f"{base}/health", timeout=aiohttp.ClientTimeout(2)) as resp:
-                if resp.status == 200:
-                    return
-        except (aiohttp.ClientError, TimeoutError):
-            pass  # not listening or not serving yet
-        await asyncio.sleep(0.5)
-    raise RuntimeError("idp did not answer /health within 60 s")
 
 
 def deliver_all_mail(env: dict[str, str]) -> None:
@@ -283,10 +264,9 @@ async def measure(base: str, scenario: str, members: list[Member], level: int,
             "errors": sum(errors.values()), "error_kinds": dict(errors)}
 
 
-async def benchmark(args: argparse.Namespace, env: dict[str, str], base: str,
-                    proc: subprocess.Popen[bytes]) -> list[dict[str, Any]]:
+async def benchmark(args: argparse.Namespace, env: dict[str, str], base: str
+                    ) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as http:
-        await wait_healthy(http, base, proc)
         print(f"seeding {args.members} members through the registration API…", flush=True)
         members = await seed(http, base, env, args.members)
     results = []
@@ -328,8 +308,9 @@ def main() -> int:
     name = f"cardcoop_bench_{os.getpid()}"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-bench-"))
-    log, proc, created = tmp / "server.log", None, False
-    env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {THREADS} threads, "
+    log, front, created = tmp / "server.log", None, False
+    env_line = (f"{os.cpu_count()} cores, nginx + granian {args.workers} workers × "
+                f"{args.threads} threads, "
                 f"Python {platform.python_version()}, PostgreSQL {pg_version}, "
                 f"Redis {redis_version}")
     try:
@@ -339,8 +320,8 @@ def main() -> int:
         env = server_env(f"{args.database_url_base}/{name}", str(tmp / "instance"))
         flask_cli(env, "db", "upgrade")
         port = free_port()
-        proc = start_server(env, port, args.workers, log)
-        results = asyncio.run(benchmark(args, env, f"http://127.0.0.1:{port}", proc))
+        front = start_server(env, port, args.workers, args.threads, log)
+        results = asyncio.run(benchmark(args, env, front.url))
     except KeyboardInterrupt:
         print("\ninterrupted; cleaning up", file=sys.stderr)
         return 130
@@ -352,8 +333,8 @@ def main() -> int:
                   file=sys.stderr)
         return 1
     finally:
-        if proc:
-            cleanup("stop the server", lambda: stop_server(proc))
+        if front:
+            cleanup("stop the server", front.stop)
         if created:
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             cleanup(f"drop database {name}", lambda: admin_sql(args.database_url_base, drop))

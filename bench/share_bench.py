@@ -1,9 +1,9 @@
 """Load benchmark of sharing: a member's consent, the cooperative's ticket exchange and data fetch.
 
-``make bench-share``: starts idp with the production command (Hypercorn) on a throw-away
-PostgreSQL database with the
-sandbox ВОСХОД registry, registers the cooperative «voskhod» as an OAuth client (the CLI) and
-members with a card and an account there (the real HTTP flow), then measures
+``make bench-share``: starts idp behind the production front (deploy/front.py: nginx in front of
+granian) on a throw-away PostgreSQL database with the sandbox ВОСХОД registry, registers the
+cooperative «voskhod» as an OAuth client (the CLI) and members with a card and an account there
+(the real HTTP flow), then measures
 
 - share-flow: POST /access/share-data (the member, Bearer) → POST /access/exchange-ticket
   (the cooperative, client_secret_post) → GET /access/get-encrypted-data/{username}/{coopname};
@@ -50,6 +50,7 @@ from cardcoop.coop import new_pkce
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import auth_bench as ab
+from deploy.front import Front, FrontConfig
 
 COOP, REDIRECT, ORIGIN = "voskhod", "https://coop.example/callback", "https://coop.example"
 SCOPE = "openid share"
@@ -90,7 +91,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=15.0, help="measured seconds per run")
     p.add_argument("--levels", default="10,50", help="concurrent clients, comma-separated")
     p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
-    p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    p.add_argument("--workers", type=int, default=FrontConfig.workers,
+                   help="granian processes")
+    p.add_argument("--threads", type=int, default=FrontConfig.threads,
+                   help="WSGI threads per granian process")
     p.add_argument("--members", type=int, default=None, help="default: the largest level")
     p.add_argument("--tickets", type=int, default=None,
                    help="token-endpoint tickets per run (default: estimated from share-flow)")
@@ -100,8 +104,8 @@ def parse_args() -> argparse.Namespace:
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     if set(args.scenarios) - set(SCENARIOS):
         p.error(f"--scenarios: choose from {', '.join(SCENARIOS)}")
-    if args.workers < 1 or min(args.levels) < 1 or args.duration <= 0:
-        p.error("--workers, --levels and --duration must be positive")
+    if min(args.workers, args.threads, *args.levels) < 1 or args.duration <= 0:
+        p.error("--workers, --threads, --levels and --duration must be positive")
     # A share-flow client owns one member: its consents must not race each other.
     args.members = max(args.members or 0, max(args.levels))
     return args
@@ -110,29 +114,45 @@ def parse_args() -> argparse.Namespace:
 # --- the server ------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def idp_server(args: argparse.Namespace, tmp: Path, log: Path
-               ) -> Iterator[tuple[dict[str, str], str, Coop, subprocess.Popen[bytes]]]:
-    """A database of its own, the cooperative's client, the server; all undone on the way out."""
-    base, name = args.database_url_base, f"cardcoop_share_bench_{os.getpid()}"
+def idp_server(args: argparse.Namespace, tmp: Path, log: Path, *, existing: str | None = None,
+               before_start: Callable[[str], None] | None = None
+               ) -> Iterator[tuple[dict[str, str], str, Coop, Front]]:
+    """A database of its own (or `existing`, kept), the cooperative's client, the front; all
+    undone on the way out. `before_start(database_url)` runs on the migrated database."""
+    base = args.database_url_base
+    name = existing or f"cardcoop_share_bench_{os.getpid()}"
     with contextlib.ExitStack() as undo:  # callbacks run last-in first-out
         undo.callback(ab.cleanup, "flush Redis DB 12",
                       lambda: redis.Redis.from_url(ab.REDIS_URL).flushdb())
-        ab.admin_sql(base, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        undo.callback(ab.cleanup, f"drop database {name}", lambda: ab.admin_sql(base, drop))
+        if existing is None:
+            ab.admin_sql(base, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name))
+            undo.callback(ab.cleanup, f"drop database {name}", lambda: ab.admin_sql(base, drop))
         # No CARDCOOP_VOSKHOD_CHAIN_URL (server_env drops CARDCOOP_*): the sandbox registry,
         # kept in the instance folder so that the CLI and every worker share its keys.
         env = ab.server_env(f"{base}/{name}", str(tmp / "instance"))
         ab.flask_cli(env, "db", "upgrade")
+        if before_start is not None:
+            before_start(f"{base}/{name}")
+        coop = Coop(COOP, client_secret(env))
+        front = ab.start_server(env, ab.free_port(), args.workers, args.threads, log)
+        undo.callback(ab.cleanup, "stop the server", front.stop)
+        yield env, front.url, coop, front
+
+
+def client_secret(env: dict[str, str]) -> str:
+    """COOP's client, registered with the CLI; a kept database may hold it already: then a new
+    secret for it."""
+    try:
         printed = ab.flask_cli(env, "clients", "create", COOP, "--redirect-uri", REDIRECT,
                                "--iframe-origin", ORIGIN)
-        found = re.search(r"client_secret:\s*(\S+)", printed)
-        if found is None:
-            raise RuntimeError(f"no client_secret in the CLI's answer:\n{printed}")
-        port = ab.free_port()
-        proc = ab.start_server(env, port, args.workers, log)
-        undo.callback(ab.cleanup, "stop the server", lambda: ab.stop_server(proc))
-        yield env, f"http://127.0.0.1:{port}", Coop(COOP, found[1]), proc
+    except RuntimeError:
+        printed = ab.flask_cli(env, "clients", "rotate-secret", COOP)
+    found = re.search(r"client_secret:\s*(\S+)", printed)
+    if found is None:
+        raise RuntimeError(f"no client_secret in the CLI's answer:\n{printed}")
+    return found[1]
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -358,10 +378,9 @@ async def token_endpoint(http: aiohttp.ClientSession, base: str, coop: Coop,
     return result
 
 
-async def benchmark(args: argparse.Namespace, env: dict[str, str], base: str, coop: Coop,
-                    proc: subprocess.Popen[bytes]) -> list[dict[str, Any]]:
+async def benchmark(args: argparse.Namespace, env: dict[str, str], base: str, coop: Coop
+                    ) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as http:
-        await ab.wait_healthy(http, base, proc)
         print(f"seeding {args.members} members with a card and a {COOP} account…", flush=True)
         sharers = await seed(http, base, env, args.members)
     results: list[dict[str, Any]] = []
@@ -369,8 +388,8 @@ async def benchmark(args: argparse.Namespace, env: dict[str, str], base: str, co
         for level in args.levels:
             print(f"  {scenario} × {level} clients ({ab.WARMUP:g} s warm-up + "
                   f"{args.duration:g} s)", flush=True)
-            # Idle connections are dropped before the server's 5 s keep-alive closes them: a
-            # request sent on a connection the server is closing would fail as an error.
+            # Idle connections are dropped before the front's keep-alive closes them: a request
+            # sent on a connection the server is closing would fail as an error.
             connector = aiohttp.TCPConnector(limit=max(level, 32), keepalive_timeout=1.0)
             async with aiohttp.ClientSession(connector=connector) as http:
                 await refresh(http, base, sharers)
@@ -417,12 +436,12 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-share-bench-"))
     log, kept = tmp / "server.log", ab.RESULTS / f"{stamp}-share-server.log"
-    env_line = (f"{os.cpu_count()} cores, hypercorn {args.workers} workers × {ab.THREADS} "
-                f"threads, Python {platform.python_version()}, PostgreSQL "
+    env_line = (f"{os.cpu_count()} cores, nginx + granian {args.workers} workers × "
+                f"{args.threads} threads, Python {platform.python_version()}, PostgreSQL "
                 f"{pg_version}, Redis {redis_version}")
     try:
-        with idp_server(args, tmp, log) as (env, base, coop, proc):
-            results = asyncio.run(benchmark(args, env, base, coop, proc))
+        with idp_server(args, tmp, log) as (env, base, coop, _front):
+            results = asyncio.run(benchmark(args, env, base, coop))
     except KeyboardInterrupt:
         print("\ninterrupted; cleaned up", file=sys.stderr)
         return 130

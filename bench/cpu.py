@@ -1,0 +1,60 @@
+"""CPU time spent by a set of processes over a measured window (psutil).
+
+A window's cost is the sum of user + system time of: the given root processes and all their
+descendants (the front: nginx master + workers, granian main + workers; or the node peer), and
+every process of the named programs (all `postgres` processes: the backends serve the app; with
+`database`, client backends of other databases are left out: another job on the machine, a
+bulk seeding say, is not the app's cost). Processes born inside the window count whole; one that
+exits inside it loses its last part (rare: the app's database pool and nginx's upstream
+connections stay open).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import psutil
+
+Snapshot = dict[tuple[int, float], float]  # (pid, create_time) -> CPU seconds
+# A client backend's title: "postgres: 15/main: <user> <database> <host>(<port>) <state>"
+BACKEND = re.compile(r"postgres: \S+: \S+ (\S+) \S+\(\d+\)")
+
+
+def _cpu(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+def _other_database(proc: psutil.Process, database: str | None) -> bool:
+    if database is None:
+        return False
+    found = BACKEND.match(" ".join(proc.info["cmdline"] or ()))
+    return found is not None and found[1] != database
+
+
+def snapshot(roots: Iterable[int], names: Iterable[str] = (), database: str | None = None
+             ) -> Snapshot:
+    wanted = set(names)
+    procs: list[psutil.Process] = []
+    for pid in roots:
+        try:
+            root = psutil.Process(pid)
+            procs += [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    if wanted:
+        procs += [p for p in psutil.process_iter(["name", "cmdline"])
+                  if p.info["name"] in wanted and not _other_database(p, database)]
+    taken: Snapshot = {}
+    for proc in procs:
+        try:
+            taken[(proc.pid, proc.create_time())] = _cpu(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return taken
+
+
+def spent(before: Snapshot, after: Snapshot) -> float:
+    """CPU seconds between the two snapshots."""
+    return sum(cpu - before.get(key, 0.0) for key, cpu in after.items())
