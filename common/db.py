@@ -104,6 +104,9 @@ def _ping_after_rest(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
         cursor.close()
+        # The driver opened a transaction for the ping: close it, or the connection cannot be
+        # switched to autocommit (autocommit_connection) and the request fails.
+        dbapi_connection.rollback()
     except Exception as error:
         # The pool discards this connection and checks out another (up to three times).
         raise exc.DisconnectionError(f"connection dropped while idle: {error}") from error

@@ -152,3 +152,21 @@ def test_a_members_read_runs_outside_a_transaction(pg_app: Flask, client: FlaskC
 
     sent = measured(pg_app, read)
     assert "BEGIN" not in sent and len(sent) == budget
+
+
+def test_a_connection_pinged_after_a_rest_still_serves_autocommit(
+        pg_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ping after a rest opened a transaction on the raw connection; the autocommit switch
+    that follows then failed with a 500 (found by make bench after an idle gap)."""
+    from common import db as common_db
+
+    coop = make_client(pg_app)
+    holder = card_holder(pg_app, client, coop.client_id)
+    verifier, challenge = pkce()
+    ticket = ticket_for(pg_app, client, holder, auth_request(coop.client_id,
+                                                             challenge=challenge))
+    token = exchange(client, coop, ticket, verifier).json["access_token"]
+    monkeypatch.setattr(common_db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    for _ in range(3):
+        answer = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.json
