@@ -145,6 +145,31 @@ def server_errors(log: Path) -> list[str]:
     return [line for line in lines if any(m in line for m in ERROR_MARKERS)]
 
 
+# What a benchmark run can fail with: reported with the server log's tail, never a traceback.
+RUN_ERRORS = (RuntimeError, psycopg.Error, aiohttp.ClientError, TimeoutError,
+              subprocess.TimeoutExpired)
+
+
+def report_failure(exc: BaseException, log: Path) -> int:
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    print(f"benchmark failed: {type(exc).__name__}: {exc}\nserver log (tail):\n{tail}",
+          file=sys.stderr)
+    return 1
+
+
+def keep_log(log: Path, kept: Path, tmp: Path, *, shown: int = 20) -> list[str]:
+    """Copy the server log to bench/results/, drop the run's temporary folder, and print (and
+    return) the log's error and warning lines."""
+    log_errors = server_errors(log)
+    if log.exists():
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, kept)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nServer log: {len(log_errors)} error/warning lines "
+          f"({kept.relative_to(ROOT)})" + "".join(f"\n  {e}" for e in log_errors[:shown]))
+    return log_errors
+
+
 # --- seeding through the real registration flow ---------------------------------------------
 
 async def post(http: aiohttp.ClientSession, url: str, body: dict[str, Any], want: int) -> Any:

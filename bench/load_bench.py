@@ -21,9 +21,7 @@ import contextlib
 import json
 import os
 import resource
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +33,6 @@ from typing import Any
 
 import aiohttp
 import psutil
-import psycopg
 
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -263,20 +260,10 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; cleaned up", file=sys.stderr)
         return 130
-    except (RuntimeError, psycopg.Error, aiohttp.ClientError, TimeoutError,
-            subprocess.TimeoutExpired) as exc:
-        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        print(f"benchmark failed: {type(exc).__name__}: {exc}\nserver log (tail):\n{tail}",
-              file=sys.stderr)
-        return 1
+    except ab.RUN_ERRORS as exc:
+        return ab.report_failure(exc, log)
     finally:
-        log_errors = ab.server_errors(log)
-        if log.exists():
-            ab.RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, kept)
-        shutil.rmtree(tmp, ignore_errors=True)
-        print(f"\nServer log: {len(log_errors)} error/warning lines "
-              f"({kept.relative_to(ab.ROOT)})" + "".join(f"\n  {e}" for e in log_errors[:10]))
+        log_errors = ab.keep_log(log, kept, tmp, shown=10)
     passing = [s["target_rps"] for s in steps if s["passed"]]
     env_line = (f"{os.cpu_count()} cores, nginx + granian {args.workers} workers × "
                 f"{args.threads} threads, PostgreSQL {pg_version}, Redis {redis_version}, "

@@ -25,9 +25,7 @@ import os
 import platform
 import re
 import secrets
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psycopg
 import redis
 from psycopg import sql
 
@@ -445,20 +442,10 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; cleaned up", file=sys.stderr)
         return 130
-    except (RuntimeError, psycopg.Error, aiohttp.ClientError, TimeoutError,
-            subprocess.TimeoutExpired) as exc:
-        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        print(f"benchmark failed: {type(exc).__name__}: {exc}\nserver log (tail):\n{tail}",
-              file=sys.stderr)
-        return 1
+    except ab.RUN_ERRORS as exc:
+        return ab.report_failure(exc, log)
     finally:
-        log_errors = ab.server_errors(log)
-        if log.exists():
-            ab.RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, kept)
-        shutil.rmtree(tmp, ignore_errors=True)
-        print(f"\nServer log: {len(log_errors)} error/warning lines "
-              f"({kept.relative_to(ab.ROOT)})" + "".join(f"\n  {e}" for e in log_errors[:20]))
+        log_errors = ab.keep_log(log, kept, tmp)
     report(args, results, env_line, log_errors, stamp)
     return 0
 

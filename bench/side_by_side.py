@@ -39,7 +39,6 @@ import math
 import os
 import platform
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -53,7 +52,6 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-import psycopg
 
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -477,20 +475,10 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; cleaned up", file=sys.stderr)
         return 130
-    except (RuntimeError, psycopg.Error, aiohttp.ClientError, TimeoutError,
-            subprocess.TimeoutExpired) as exc:
-        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        print(f"benchmark failed: {type(exc).__name__}: {exc}\nserver log (tail):\n{tail}",
-              file=sys.stderr)
-        return 1
+    except ab.RUN_ERRORS as exc:
+        return ab.report_failure(exc, log)
     finally:
-        log_errors = ab.server_errors(log)
-        if log.exists():
-            ab.RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, kept)
-        shutil.rmtree(tmp, ignore_errors=True)
-        print(f"\nServer log: {len(log_errors)} error/warning lines "
-              f"({kept.relative_to(ab.ROOT)})" + "".join(f"\n  {e}" for e in log_errors[:20]))
+        log_errors = ab.keep_log(log, kept, tmp)
     report(args, env_info, rows, ours.signin, ceiling, stamp, log_errors)
     return 0
 
