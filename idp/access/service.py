@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from cardcoop.protocol.errors import InvalidKey
 from cardcoop.protocol.jwk import jwk_thumbprint
 from cardcoop.protocol.k1 import K1PublicKey
-from common.db import db, utcnow
+from common.db import db, insert_ignoring_conflict, utcnow
 from common.errors import (
     ApiError,
     Conflict,
@@ -298,15 +298,18 @@ def sign_in_again(ctx: IdpServices, grant: TicketGrant, consent: Grant,
 def _record_grant(found: ShareTarget, member: Member, supplied: dict[str, Any]) -> Grant:
     """One grant per (member, cooperative). A new consent replaces the old one whole, and the
     tokens issued under the old one stop: they were for what the member agreed to then."""
-    grant = db.session.scalar(select(Grant).where(Grant.member_id == member.id,
-                                                  Grant.client_id == found.client.client_id))
-    if grant is None:
-        grant = Grant(id=uuid.uuid4(), member_id=member.id, client_id=found.client.client_id)
-        db.session.add(grant)
-    else:
-        db.session.execute(update(OAuthToken).where(
-            OAuthToken.grant_id == grant.id, OAuthToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow()))
+    # Make the row exist, then hold it: two consents at once (two tabs, a double click) take
+    # turns on the lock instead of both inserting (a duplicate key) — the later one wins.
+    db.session.execute(insert_ignoring_conflict(
+        Grant, id=uuid.uuid4(), member_id=member.id, client_id=found.client.client_id,
+        scope="", shared_fields=[]))
+    grant = db.session.scalars(
+        select(Grant).where(Grant.member_id == member.id,
+                            Grant.client_id == found.client.client_id)
+        .with_for_update().execution_options(populate_existing=True)).one()
+    db.session.execute(update(OAuthToken).where(
+        OAuthToken.grant_id == grant.id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))
     grant.scope = " ".join(found.scopes)
     # The account is named to the cooperative only when the member shares with it.
     grant.username = supplied.get("username")

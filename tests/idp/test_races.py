@@ -23,10 +23,12 @@ from sqlalchemy import delete, func, select
 from common.db import db
 from idp.models import Member as MemberRow
 from idp.models import Outbox, Registration, SigningKey
+from idp.oauth.models import Grant
 from idp.services import services
 from tests.conftest import random_email
 from tests.idp.conftest import last_code, new_hash_key, register
-from tests.idp.oauth_flow import auth_request, card_holder, make_client, pkce, ticket_for
+from tests.idp.oauth_flow import (auth_request, card_holder, make_client, pkce, share_body,
+                                  ticket_for)
 from tests.live import Server, production_server
 
 THRESHOLD = 10  # the lockout's default: ten wrong passwords in the window
@@ -296,3 +298,24 @@ def test_parallel_logins_from_one_browser_leave_one_session(race: Race) -> None:
     resumed = requests.post(race.server.url + "/auth/session", timeout=30,
                             cookies={"cardcoop_session": cookie})
     assert resumed.status_code == 401  # the session the browser held is over
+
+
+def test_parallel_first_consents_to_one_cooperative_leave_one_grant(race: Race) -> None:
+    """A member who consents twice at once (two tabs, a double click): one grant per member and
+    cooperative, every consent answered with its own ticket, the grant holding one of them."""
+    client: FlaskClient = race.app.test_client()
+    make_client(race.app)
+    holder = card_holder(race.app, client, "voskhod")
+    bodies = [share_body(race.app, holder, auth_request(challenge=pkce()[1])) for _ in range(8)]
+    responses = race.burst([
+        (lambda body: lambda s: s.post(race.server.url + "/access/share-data", json=body,
+                                       headers=holder.bearer, timeout=60))(body)
+        for body in bodies])
+    race.assert_no_server_errors(responses)
+    assert statuses(responses) == {(200, ""): 8}
+    with race.app.app_context():
+        member_id = db.session.scalar(select(MemberRow.id).where(
+            MemberRow.email == holder.member.email))
+        grants = db.session.scalars(select(Grant).where(Grant.member_id == member_id)).all()
+    assert len(grants) == 1
+    assert grants[0].encrypted_data in {b["encrypted_data"] for b in bodies}
