@@ -56,7 +56,7 @@ import aiohttp
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import auth_bench as ab
-from bench import cpu, oidc_peer, signins, wrk_run
+from bench import cpu, oidc_peer, profile, signins, wrk_run
 from bench import share_bench as sb
 from bench.wrk_run import Request
 from deploy.front import FrontConfig
@@ -94,6 +94,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--signin-seconds", type=float, default=8.0)
     p.add_argument("--signin-concurrency", type=int, default=16)
     p.add_argument("--database-url-base", default="postgresql://postgres@127.0.0.1:5432")
+    p.add_argument("--profile", action="store_true",
+                   help="after each scenario, one more (unmeasured) run of ours under py-spy")
     args = p.parse_args()
     args.levels = [int(x) for x in args.levels.split(",")]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
@@ -353,7 +355,22 @@ def run_scenarios(args: argparse.Namespace, ours: Ours, front_pids: list[int],
                 pair = sides(scenario, ours, front_pids, the_peer, tmp, args)
                 pairs[scenario] = pair
             rows.append(summarize(scenario, conns, interleaved(pair, conns, args)))
+            if args.profile:
+                rows[-1]["profile"] = profiled_run(pair[0], conns, args, scenario)
     return rows
+
+
+def profiled_run(ours: Side, conns: int, args: argparse.Namespace, scenario: str) -> str:
+    """One more run of ours with py-spy on its workers; the summary, printed and returned."""
+    if ours.refill is not None:
+        wrk_run.write_pool(ours.pool, ours.refill())
+    out_dir = ab.RESULTS / f"profile-{args.stamp}-{scenario}-{conns}"
+    spies = profile.start(ours.cpu_roots, args.duration, out_dir)
+    ours.run(conns, args.duration, measured=False)
+    profile.finish(spies)
+    text = profile.summary(out_dir) if spies else "(not profiled)"
+    print(f"    profile of ours ({out_dir.relative_to(ab.ROOT)}):\n" + text, flush=True)
+    return text
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -451,7 +468,7 @@ def main() -> int:
     args = parse_args()
     pg_version, redis_version = ab.service_versions(args.database_url_base)
     signal.signal(signal.SIGTERM, ab.interrupt)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = args.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tmp = Path(tempfile.mkdtemp(prefix="cardcoop-side-by-side-"))
     log, kept = tmp / "server.log", ab.RESULTS / f"{stamp}-side-by-side-server.log"
     try:
