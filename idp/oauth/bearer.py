@@ -17,7 +17,7 @@ from flask import g
 from flask import request as flask_request
 from sqlalchemy import bindparam, select
 
-from common.db import autocommit_connection, utcnow
+from common.db import HotRead, utcnow
 from common.errors import Unauthorized
 from idp.auth.sessions import token_hash
 from idp.oauth.models import Grant, OAuthToken
@@ -51,7 +51,7 @@ class CoopToken:
 _GRANT_COLUMNS = (Grant.client_id, Grant.scope, Grant.username, Grant.public_key,
                   Grant.encrypted_data, Grant.recipient_kid, Grant.shared_fields,
                   Grant.updated_at)
-_LIVE_TOKEN = (
+_LIVE_TOKEN = HotRead(
     select(OAuthToken.client_id, OAuthToken.scope, OAuthToken.claims, OAuthToken.grant_id,
            Grant.id.label("grant_found"), *(c.label(f"grant_{c.key}") for c in _GRANT_COLUMNS))
     .outerjoin(Grant, Grant.id == OAuthToken.grant_id)
@@ -64,16 +64,14 @@ def live_token(presented: str) -> CoopToken | None:
     its tokens)."""
     if not presented or len(presented) > MAX_TOKEN_LENGTH:
         return None
-    with autocommit_connection() as connection:
-        row = connection.execute(_LIVE_TOKEN, {"token_hash": token_hash(presented),
-                                               "now": utcnow()}).first()
+    row = _LIVE_TOKEN.first({"token_hash": token_hash(presented), "now": utcnow()})
     if row is None:
         return None
     grant = None
-    if row.grant_found is not None:
-        grant = SharedGrant(**{c.key: getattr(row, f"grant_{c.key}") for c in _GRANT_COLUMNS})
-    return CoopToken(client_id=row.client_id, scope=row.scope, claims=row.claims,
-                     grant_id=row.grant_id, grant=grant)
+    if row["grant_found"] is not None:
+        grant = SharedGrant(**{c.key: row[f"grant_{c.key}"] for c in _GRANT_COLUMNS})
+    return CoopToken(client_id=row["client_id"], scope=row["scope"], claims=row["claims"],
+                     grant_id=row["grant_id"], grant=grant)
 
 
 def current_coop_token() -> CoopToken:

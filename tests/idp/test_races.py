@@ -27,8 +27,14 @@ from idp.oauth.models import Grant
 from idp.services import services
 from tests.conftest import random_email
 from tests.idp.conftest import last_code, new_hash_key, register
-from tests.idp.oauth_flow import (auth_request, card_holder, make_client, pkce, share_body,
-                                  ticket_for)
+from tests.idp.oauth_flow import (
+    auth_request,
+    card_holder,
+    make_client,
+    pkce,
+    share_body,
+    ticket_for,
+)
 from tests.live import Server, production_server
 
 THRESHOLD = 10  # the lockout's default: ten wrong passwords in the window
@@ -307,10 +313,12 @@ def test_parallel_first_consents_to_one_cooperative_leave_one_grant(race: Race) 
     make_client(race.app)
     holder = card_holder(race.app, client, "voskhod")
     bodies = [share_body(race.app, holder, auth_request(challenge=pkce()[1])) for _ in range(8)]
-    responses = race.burst([
-        (lambda body: lambda s: s.post(race.server.url + "/access/share-data", json=body,
-                                       headers=holder.bearer, timeout=60))(body)
-        for body in bodies])
+
+    def consent(body: dict[str, Any]) -> Callable[[requests.Session], requests.Response]:
+        return lambda s: s.post(race.server.url + "/access/share-data", json=body,
+                                headers=holder.bearer, timeout=60)
+
+    responses = race.burst([consent(body) for body in bodies])
     race.assert_no_server_errors(responses)
     assert statuses(responses) == {(200, ""): 8}
     with race.app.app_context():

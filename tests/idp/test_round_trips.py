@@ -11,16 +11,21 @@ and its figures mean nothing for production.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from common.db import db
+from common.db import autocommit_connection, db, utcnow
+from idp.auth.sessions import token_hash
+from idp.oauth import bearer
 from tests.idp.conftest import login, register
 from tests.idp.oauth_flow import (
     auth_request,
@@ -50,6 +55,15 @@ def round_trips(app: Flask) -> Iterator[list[str]]:
 
     with app.app_context():
         engine = db.engine
+    # common.db.HotRead runs its statement on the driver's connection, past SQLAlchemy's
+    # events (SQLAlchemy itself runs statements on cursors): count those here.
+    driver_execute = psycopg.Connection.execute
+
+    def direct(conn: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        statement(conn, None, str(query))
+        return driver_execute(conn, query, *args, **kwargs)
+
+    psycopg.Connection.execute = direct  # type: ignore[method-assign]
     hooks = [("before_cursor_execute", statement), ("begin", marker("BEGIN")),
              ("commit", marker("COMMIT")), ("rollback", marker("ROLLBACK"))]
     for name, hook in hooks:
@@ -59,6 +73,7 @@ def round_trips(app: Flask) -> Iterator[list[str]]:
     finally:
         for name, hook in hooks:
             event.remove(engine, name, hook)
+        psycopg.Connection.execute = driver_execute  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -170,3 +185,27 @@ def test_a_connection_pinged_after_a_rest_still_serves_autocommit(
     for _ in range(3):
         answer = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200, answer.json
+
+
+def test_a_hot_read_gives_what_sqlalchemy_gives(app: Flask, client: FlaskClient) -> None:
+    """HotRead skips SQLAlchemy's result machinery on PostgreSQL: the row must come out with
+    the values and types the columns' SQLAlchemy types give (UUID, aware UTC datetime, parsed
+    JSON); on SQLite it is SQLAlchemy's path itself."""
+    coop = make_client(app)
+    holder = card_holder(app, client, coop.client_id)
+    verifier, challenge = pkce()
+    ticket = ticket_for(app, client, holder, auth_request(coop.client_id, challenge=challenge))
+    token = exchange(client, coop, ticket, verifier).json["access_token"]
+    params = {"token_hash": token_hash(token), "now": utcnow()}
+    with app.app_context():
+        hot = bearer._LIVE_TOKEN.first(params)
+        with autocommit_connection() as connection:
+            expected = dict(connection.execute(bearer._LIVE_TOKEN.statement, params)
+                            .mappings().one())
+        assert bearer._LIVE_TOKEN.first(params | {"token_hash": "0" * 64}) is None
+    assert hot == expected
+    assert {k: type(v) for k, v in hot.items()} == {k: type(v) for k, v in expected.items()}
+    assert isinstance(hot["grant_found"], uuid.UUID)
+    assert hot["grant_updated_at"].utcoffset() == timedelta(0)
+    assert hot["grant_shared_fields"] == ["last_name"]
+    assert hot["claims"] == expected["claims"] and isinstance(hot["claims"], dict)
