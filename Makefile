@@ -38,13 +38,21 @@ tests/oidc_rp/node_modules/.installed: tests/oidc_rp/package-lock.json
 
 oidc-rp: tests/oidc_rp/node_modules/.installed
 
+# MONO's side of the ВОСХОД network protocol, with the stock libraries MONO uses (issue #11).
+tests/mono_peer/node_modules/.installed: tests/mono_peer/package-lock.json
+	cd tests/mono_peer && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: mono-peer
+mono-peer: tests/mono_peer/node_modules/.installed
+
 migrate: venv
 	$(BIN)/flask --app wsgi:idp db upgrade
 
 run: venv widget migrate
 	$(BIN)/python scripts/run_all.py
 
-test: venv widget oidc-rp
+test: venv widget oidc-rp mono-peer
 	cd widget && npm test
 	COVERAGE_RCFILE=$(CURDIR)/pyproject.toml $(BIN)/pytest --cov --cov-report=term --cov-report=xml -q
 
