@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     # The registrator's table of cooperatives: "coops" in current contracts, "orgs" in older.
     voskhod_cooperatives_table: Literal["coops", "orgs"] = "coops"
 
+    # The ВОСХОД network (issue #11): the signed documents of MONO's cardcoop extension.
+    # network_chain_id unset: every document is refused (503) until the operator sets it.
+    network_operator: str = "voskhod"  # the cooperative that admits others (coop_admission)
+    network_chain_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    # ano's certification key (PUB_K1_...): the chains' root. Unset: each signer is compared
+    # with its ano::endorsements row read through the registry.
+    network_trust_anchor: str | None = None
+    network_document_max_age: int = Field(default=300, ge=30, le=3_600)  # seconds
+
     # Notifications: neither SMTP nor Novu configured -> the development mailbox.
     smtp_url: str | None = None
     smtp_sender: str = "card.coop <no-reply@card.coop>"

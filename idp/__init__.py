@@ -47,6 +47,7 @@ def init_models(app: Flask) -> None:
     from common.db import db
     from idp import models  # noqa: F401  (registers the tables with the metadata)
     from idp.card import models as card_models  # noqa: F401
+    from idp.network import models as network_models  # noqa: F401
     from idp.oauth import models as oauth_models  # noqa: F401
 
     Migrate(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
@@ -67,6 +68,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     from idp.auth.cookie import browser_cookie_present
     from idp.card import views as card_views
     from idp.cooperatives import views as cooperative_views
+    from idp.network import views as network_views
     from idp.oauth import views as oauth_views
     from idp.oauth.bearer import current_coop_token
     from idp.oauth.server import client_credentials_present, make_authorization_server
@@ -81,7 +83,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     tokens = app.extensions["idp"].tokens
     app.extensions["idp_oauth"] = make_authorization_server(app)
     member_bps = (auth_views.make_blueprint(), card_views.make_blueprint(),
-                  cooperative_views.make_blueprint())
+                  cooperative_views.make_blueprint(), network_views.make_blueprint())
     # The token endpoints sign ID tokens too (RS256 or ES256); member-only ones never need RSA.
     oauth_bps = (access_views.make_blueprint(), oauth_views.make_blueprint())
     for bp in member_bps + oauth_bps:

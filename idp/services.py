@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from common.settings import Settings
 from common.voskhod import Registry, build_registry
+from idp.network.keys import NetworkKeys
 from idp.notifications import Notify
 from idp.passwords import Verifier
 from idp.tokens import TokenService
@@ -26,11 +27,16 @@ class IdpServices:
     tokens: TokenService
     notify: Notify
     registry: Registry
+    network_keys: NetworkKeys
 
     def derived_secret(self, purpose: str) -> bytes:
         """A separate key per purpose, so that no two uses share one secret."""
-        return hmac.new(self.secret_key.encode(), f"card.coop/v1/{purpose}".encode(),
-                        hashlib.sha256).digest()
+        return _derive(self.secret_key, purpose)
+
+
+def _derive(secret_key: str, purpose: str) -> bytes:
+    return hmac.new(secret_key.encode(), f"card.coop/v1/{purpose}".encode(),
+                    hashlib.sha256).digest()
 
 
 def build_services(settings: Settings) -> IdpServices:
@@ -46,6 +52,7 @@ def build_services(settings: Settings) -> IdpServices:
         registry=build_registry(settings.voskhod_chain_url, cache_ttl=settings.voskhod_cache_ttl,
                                 cooperatives_table=settings.voskhod_cooperatives_table,
                                 sandbox_file=settings.instance_path / SANDBOX_FILE),
+        network_keys=NetworkKeys(_derive(secret, "network-key-wrap")),
     )
 
 

@@ -121,7 +121,8 @@ class TokenService:
         # Its own short read-only session: the request's session stays untouched, and on
         # SQLite a deferred read never waits for the write lock the request may hold.
         with Session(db.engine.execution_options(**READ_ONLY_OPTIONS)) as session:
-            rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+            rows = session.scalars(select(SigningKey).where(SigningKey.alg.in_(ID_TOKEN_ALGS))
+                                   .order_by(SigningKey.created_at)).all()
         return [r for r in rows if r.retired_at is None or r.retired_at > horizon]
 
     def _load_private(self, row: SigningKey) -> Key:

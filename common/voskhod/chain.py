@@ -15,6 +15,10 @@ What it reads (tables as defined in coopenomics/mono ``components/contracts/cpp/
   ``username``, ``announce`` (top-level string: the public display name), ``is_cooperative``
   and ``status`` (binary extension, name: "active" | "pending" | "blocked"). Only an active
   cooperative (or a row too old to have a status) counts, as in ``get_cooperative_or_fail``.
+- endorsement: code ``ano``, scope ``ano``, table ``endorsements`` (written by ``ano::endorse``,
+  as MONO's cardcoop extension publishes them), bounds = <subject>. Row: ``issuer``, ``subject``,
+  ``chain_id``, ``cert_key`` ("PUB_K1_..."), ``expires_at`` (time_point_sec), ``credential``
+  (the compact JWS). Never cached.
 - key: ``POST /v1/chain/get_account`` → ``permissions[perm_name == "active"].required_auth.keys``,
   the first K1 key ("EOS..." from most nodes, "PUB_K1_..." from some), stored as "PUB_K1_...".
 
@@ -43,6 +47,7 @@ from cardcoop.protocol.errors import InvalidKey
 from cardcoop.protocol.k1 import K1PublicKey
 from common.voskhod.port import (
     Cooperative,
+    Endorsement,
     Membership,
     RegistryUnavailable,
     UnknownCooperative,
@@ -58,6 +63,8 @@ REGISTRATOR: Final = "registrator"
 PARTICIPANTS_TABLE: Final = "participants"
 COOPERATIVES_TABLE: Final = "coops"
 LEGACY_COOPERATIVES_TABLE: Final = "orgs"
+ANO: Final = "ano"
+ENDORSEMENTS_TABLE: Final = "endorsements"
 ACTIVE_PERMISSION: Final = "active"
 COOP_STATUS_ACTIVE: Final = "active"
 
@@ -132,6 +139,21 @@ class ChainRegistry:
             except UnknownCooperative as error:
                 log.info("registry listing skips %s", error)
         return found
+
+    def endorsement(self, subject: str) -> Endorsement | None:
+        if not is_account_name(subject):
+            return None
+        row = self._one_row(ANO, ANO, ENDORSEMENTS_TABLE, "subject", subject)
+        if row is None:
+            return None
+        expires_at = _time_point_sec(row.get("expires_at"))
+        try:
+            return Endorsement(subject, str(row.get("issuer")), str(row.get("chain_id", "")),
+                               K1PublicKey.from_string(row.get("cert_key", "")),
+                               expires_at or datetime.fromtimestamp(0, UTC),
+                               str(row.get("credential", "")))
+        except (InvalidKey, ValueError):
+            raise RegistryUnavailable("endorsements row with a malformed field") from None
 
     def cache_clear(self) -> None:
         with self._lock:

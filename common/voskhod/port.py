@@ -115,6 +115,26 @@ class Membership:
         return cls(coopname, username, STATUS_NONE, None, False)
 
 
+@dataclass(frozen=True)
+class Endorsement:
+    """A row of ``ano::endorsements`` (scope ``ano``, one per subject): the network's
+    certification of a cooperative's key. ``credential`` is the compact ES256K JWS
+    (``coop-endorsement+jws``) that MONO sends as the last link of its documents' ``chain``."""
+
+    subject: str
+    issuer: str
+    chain_id: str
+    cert_key: K1PublicKey
+    expires_at: datetime  # UTC
+    credential: str = ""
+
+    def __post_init__(self) -> None:
+        if not (is_account_name(self.subject) and is_account_name(self.issuer)):
+            raise ValueError("subject and issuer must be account names")
+        if self.expires_at.utcoffset() is None:
+            raise ValueError("expires_at must be timezone-aware")
+
+
 @runtime_checkable
 class Registry(Protocol):
     """Read access to the ВОСХОД registry."""
@@ -129,3 +149,7 @@ class Registry(Protocol):
 
     def cooperatives(self) -> list[Cooperative]:
         """Every usable cooperative (for listings such as the sandbox's demo page)."""
+
+    def endorsement(self, subject: str) -> Endorsement | None:
+        """The network's endorsement of ``subject``'s certification key, or None. Never
+        cached: an expired or replaced endorsement takes effect at once."""

@@ -32,6 +32,7 @@ from cardcoop.protocol.k1 import K1PrivateKey
 from common.voskhod.port import (
     STATUS_ACCEPTED,
     Cooperative,
+    Endorsement,
     Membership,
     UnknownCooperative,
     is_account_name,
@@ -58,6 +59,7 @@ class Sandbox:
         self.open_membership = open_membership
         self._entries: dict[str, _Entry] = {}
         self._members: dict[tuple[str, str], Membership] = {}
+        self._endorsements: dict[str, Endorsement] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -149,6 +151,16 @@ class Sandbox:
             return Membership.of(coopname, username, STATUS_ACCEPTED)
         return Membership.absent(coopname, username)
 
+    def endorse(self, endorsement: Endorsement) -> Endorsement:
+        """Record (or replace) ``ano::endorsements``' row for ``endorsement.subject``."""
+        with self._lock:
+            self._endorsements[endorsement.subject] = endorsement
+        return endorsement
+
+    def endorsement(self, subject: str) -> Endorsement | None:
+        with self._lock:
+            return self._endorsements.get(subject)
+
     def _entry(self, coopname: str) -> _Entry:
         with self._lock:
             entry = self._entries.get(coopname)
@@ -189,3 +201,9 @@ class SandboxRegistry:
                    member_since: datetime | None = None) -> Membership:
         return self.sandbox.add_member(coopname, username, status=status,
                                        member_since=member_since)
+
+    def endorsement(self, subject: str) -> Endorsement | None:
+        return self.sandbox.endorsement(subject)
+
+    def endorse(self, endorsement: Endorsement) -> Endorsement:
+        return self.sandbox.endorse(endorsement)

@@ -31,7 +31,8 @@ from joserfc.jwk import ECKey
 
 from cardcoop.protocol.errors import InvalidKey
 from cardcoop.protocol.k1 import K1PublicKey
-from common.voskhod.port import is_account_name
+from common.errors import ApiError
+from common.voskhod.port import Endorsement, is_account_name
 from idp.network.signatures import InvalidSignature, recover_signer
 
 ENDORSEMENT_TYP = "coop-endorsement+jws"
@@ -40,23 +41,13 @@ MAX_LINK_LENGTH = 4096
 REQUIRED = ("type", "coopname", "issued_at", "chain_id")
 
 
-class DocumentRefused(Exception):
-    """A document card.coop will not act on: ``code`` for machines, the message for people."""
+class DocumentRefused(ApiError):
+    """A document card.coop will not act on: ``code`` for machines, the message for people
+    (answered as ``{"error": code, "message": ...}`` like every API error)."""
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.status = code, status
-
-
-@dataclass(frozen=True)
-class Endorsement:
-    """A row of ``ano::endorsements`` (scope ``ano``): who certified ``subject``'s key."""
-
-    subject: str
-    issuer: str
-    chain_id: str
-    cert_key: K1PublicKey
-    expires_at: datetime
+        super().__init__(message, code=code)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -75,6 +66,7 @@ class SignedDocument:
     payload: dict[str, Any]
     coopname: str  # the signer, verified
     signer: K1PublicKey
+    signature: str
 
 
 def canonical(value: Any) -> bytes:
@@ -113,7 +105,7 @@ def verify(envelope: object, trust: Trust, *, now: datetime | None = None) -> Si
         raise DocumentRefused("wrong_signer",
                               f"The signature is not by {coopname}'s certification key.",
                               status=403)
-    return SignedDocument(payload, coopname, signer)
+    return SignedDocument(payload, coopname, signer, str(envelope["signature"]))
 
 
 def _check_fresh(issued_at: str, trust: Trust, now: datetime) -> None:

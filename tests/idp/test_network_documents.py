@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from cardcoop.protocol.k1 import K1PrivateKey, K1PublicKey
-from idp.network.documents import DocumentRefused, Endorsement, Trust, verify
+from common.voskhod import Endorsement
+from idp.network.documents import DocumentRefused, Trust, verify
 from idp.network.signatures import recover_signer, sign_message
 from tests.idp.mono import mono
 

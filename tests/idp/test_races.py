@@ -327,3 +327,23 @@ def test_parallel_first_consents_to_one_cooperative_leave_one_grant(race: Race) 
         grants = db.session.scalars(select(Grant).where(Grant.member_id == member_id)).all()
     assert len(grants) == 1
     assert grants[0].encrypted_data in {b["encrypted_data"] for b in bodies}
+
+
+def test_a_connect_document_sent_in_a_burst_is_taken_once(
+        make_app: Callable[..., Flask], base_settings: dict[str, Any], tmp_path: Path) -> None:
+    """The network's connect (issue #11) hands out a client secret: parallel copies of one
+    signed document on several workers give one secret, the rest a clear 409."""
+    from tests.idp.test_network_api import CHAIN_ID, Mono
+
+    net = Mono()
+    settings = {"ratelimit_enabled": False, "network_chain_id": CHAIN_ID,
+                "network_trust_anchor": net.ano["public"]}
+    make_app(**settings)
+    with production_server(base_settings | settings, tmp_path, workers=2) as server:
+        race = Race(make_app(**settings), server)
+        admitted = race.burst([race.post("/v1/registrar/announce", net.document(
+            "coop_admission", "voskhod", subject="zelenyisad"))])
+        assert admitted[0].status_code == 200, admitted[0].text
+        responses = race.burst([race.post("/v1/coops/connect", net.connect_document())] * 10)
+        race.assert_no_server_errors(responses)
+        assert statuses(responses) == {(200, ""): 1, (409, "replayed_document"): 9}

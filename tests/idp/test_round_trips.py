@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -35,6 +34,7 @@ from tests.idp.oauth_flow import (
     pkce,
     ticket_for,
 )
+from tests.idp.statements import driver_statements
 
 
 @contextmanager
@@ -55,25 +55,16 @@ def round_trips(app: Flask) -> Iterator[list[str]]:
 
     with app.app_context():
         engine = db.engine
-    # common.db.HotRead runs its statement on the driver's connection, past SQLAlchemy's
-    # events (SQLAlchemy itself runs statements on cursors): count those here.
-    driver_execute = psycopg.Connection.execute
-
-    def direct(conn: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        statement(conn, None, str(query))
-        return driver_execute(conn, query, *args, **kwargs)
-
-    psycopg.Connection.execute = direct  # type: ignore[method-assign]
     hooks = [("before_cursor_execute", statement), ("begin", marker("BEGIN")),
              ("commit", marker("COMMIT")), ("rollback", marker("ROLLBACK"))]
     for name, hook in hooks:
         event.listen(engine, name, hook)
     try:
-        yield sent
+        with driver_statements(lambda sql, _params: statement(None, None, sql)):
+            yield sent
     finally:
         for name, hook in hooks:
             event.remove(engine, name, hook)
-        psycopg.Connection.execute = driver_execute  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -1,0 +1,126 @@
+"""The ВОСХОД network's calls to card.coop (issue #11), as MONO's cardcoop extension makes them:
+``POST /v1/...`` with a signed envelope and no other authentication, and the two keys it
+fetches. Each view is: verify the envelope, check its ``type``, hand it to the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from pydantic import Field
+
+from common.api import Schema, endpoint
+from common.errors import InvalidRequest
+from idp.access.service import registry_answers
+from idp.network import documents, service
+from idp.network.documents import DocumentRefused, SignedDocument
+from idp.services import services
+
+# MONO treats every 4xx but 429 as final and retries 429 and 5xx: the errors each call lists.
+SIGNED_ERRORS = (400, 403, 404, 413, 429, 503)
+
+
+class Envelope(Schema):
+    """A signed document (docs/integration-guide.md, «ВОСХОД и MONO»)."""
+
+    payload: dict[str, Any] = Field(description="type, coopname (the signer), issued_at "
+                                    "(ISO 8601), chain_id, and the fields of the type")
+    signature: str = Field(description="SIG_K1_… over sha256 of the RFC 8785 form of payload")
+    chain: list[str] = Field(default_factory=list,
+                             description="coop-endorsement+jws links, root first")
+
+
+class Admitted(Schema):
+    coopname: str
+    display_name: str
+
+
+class RpClientOut(Schema):  # camelCase: what MONO reads
+    clientId: str
+    clientSecret: str
+    issuer: str
+
+
+class ConnectOut(Schema):
+    rpClient: RpClientOut
+
+
+class PublicKeyOut(Schema):
+    publicKey: str
+
+
+class IdOut(Schema):
+    id: str
+
+
+class AttestationOut(Schema):
+    id: str
+    status: str
+
+
+class GrantKeys(Schema):
+    keys: list[dict[str, str]]
+
+
+def signed(expected_type: str) -> SignedDocument:
+    """The request's envelope, verified, of the type this endpoint takes."""
+    envelope = request.get_json(silent=True) if request.is_json else None
+    if envelope is None:
+        raise InvalidRequest("The body must be a JSON signed document.", code="invalid_json")
+    ctx = services()
+    with registry_answers():  # the registry unreachable: a 503, which MONO retries
+        document = documents.verify(envelope, service.trust(ctx))
+    if document.payload["type"] != expected_type:
+        raise DocumentRefused("wrong_type", f"This endpoint takes a {expected_type} document.")
+    return document
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("network", __name__, url_prefix="/v1")
+    tags = ("network",)
+
+    @bp.post("/registrar/announce")
+    @endpoint(summary="Admit a cooperative to the network (coop_admission, operator only)",
+              tags=tags, body=Envelope, responses={200: Admitted}, errors=SIGNED_ERRORS)
+    def announce(body: Envelope) -> Admitted:
+        coop = service.admit(services(), signed("coop_admission"))
+        return Admitted(coopname=coop.coopname, display_name=coop.display_name)
+
+    @bp.post("/coops/connect")
+    @endpoint(summary="Connect an admitted cooperative (coop_connect): its OIDC client here",
+              tags=tags, body=Envelope, responses={200: ConnectOut}, errors=SIGNED_ERRORS,
+              description="Every connect returns the client with a fresh secret.")
+    def connect(body: Envelope) -> ConnectOut:
+        rp = service.connect(services(), signed("coop_connect"))
+        return ConnectOut(rpClient=RpClientOut(clientId=rp.client_id,
+                                               clientSecret=rp.client_secret, issuer=rp.issuer))
+
+    @bp.get("/webhooks/public-key")
+    @endpoint(summary="The key card.coop signs webhooks with (ano@cardcoop on chain)",
+              tags=tags, responses={200: PublicKeyOut}, errors=(429,))
+    def webhook_key() -> PublicKeyOut:
+        _, key = services().network_keys.current()
+        return PublicKeyOut(publicKey=key.public_key.to_string())
+
+    @bp.get("/disclosures/jwks")
+    @endpoint(summary="The key disclosure grants are signed with (ES256K JWK set)", tags=tags,
+              responses={200: GrantKeys}, errors=(429,))
+    def disclosure_jwks() -> GrantKeys:
+        return GrantKeys(**services().network_keys.jwks())
+
+    @bp.post("/attestations")
+    @endpoint(summary="A cooperative attests a card holder's membership (membership)",
+              tags=tags, body=Envelope, responses={201: IdOut}, errors=SIGNED_ERRORS,
+              description="One attestation per cooperative and card: a repeat answers the "
+                          "same id.")
+    def attest(body: Envelope) -> tuple[IdOut, int]:
+        return IdOut(id=service.attest(signed("membership")).id), 201
+
+    @bp.post("/attestations/<attestation_id>/revoke")
+    @endpoint(summary="The cooperative withdraws its attestation (revocation)", tags=tags,
+              body=Envelope, responses={200: AttestationOut}, errors=SIGNED_ERRORS)
+    def revoke(body: Envelope, attestation_id: str) -> AttestationOut:
+        found = service.revoke(signed("revocation"), attestation_id)
+        return AttestationOut(id=found.id, status="revoked")
+
+    return bp
