@@ -10,10 +10,11 @@ from typing import Protocol
 
 import pytest
 
-from cardcoop.protocol.k1 import K1PublicKey
+from cardcoop.protocol.k1 import K1PrivateKey, K1PublicKey
 from common.voskhod import (
     ChainRegistry,
     Cooperative,
+    Endorsement,
     Registry,
     Sandbox,
     SandboxRegistry,
@@ -31,6 +32,9 @@ class World(Protocol):
     def add_member(self, coopname: str, username: str, status: str,
                    since: datetime) -> None: ...
 
+    def endorse(self, endorsement: Endorsement) -> None:
+        """Write ano::endorsements' row for the subject."""
+
 
 class SandboxWorld:
     def __init__(self) -> None:
@@ -43,6 +47,9 @@ class SandboxWorld:
     def add_member(self, coopname: str, username: str, status: str,
                    since: datetime) -> None:
         self.sandbox.add_member(coopname, username, status=status, member_since=since)
+
+    def endorse(self, endorsement: Endorsement) -> None:
+        self.sandbox.endorse(endorsement)
 
 
 class ChainWorld:
@@ -57,6 +64,14 @@ class ChainWorld:
                    since: datetime) -> None:
         self.chain.add_participant(coopname, username, status,
                                    since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+
+    def endorse(self, e: Endorsement) -> None:
+        # As MONO's ano::endorse writes it (ABI-decoded by the node: the key as PUB_K1_...).
+        self.chain.put_row("ano", "ano", "endorsements", e.subject, {
+            "issuer": e.issuer, "subject": e.subject, "chain_id": e.chain_id,
+            "cert_key": e.cert_key.to_string(),
+            "expires_at": e.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "credential": e.credential})
 
 
 SINCE = datetime(2024, 10, 1, 12, 0, tzinfo=UTC)
@@ -139,3 +154,17 @@ def test_lists_the_cooperatives(registry: Registry) -> None:
               for cooperative in registry.cooperatives()}
 
     assert listed == {"voskhod": "ПК ВОСХОД", "zelenyisad": "ПК Зелёный сад"}
+
+
+def test_an_endorsement_row_is_read_whole_and_never_cached(world: World) -> None:
+    key = K1PrivateKey.generate().public_key
+    first = Endorsement("zelenyisad", "voskhod", "ab" * 32, key,
+                        datetime(2027, 1, 1, 3, 4, 5, tzinfo=UTC), "eyJ.a.b")
+    world.endorse(first)
+    assert world.registry.endorsement("zelenyisad") == first
+    renewed = Endorsement("zelenyisad", "voskhod", "ab" * 32, key,
+                          datetime(2027, 2, 1, tzinfo=UTC), "eyJ.c.d")
+    world.endorse(renewed)
+    assert world.registry.endorsement("zelenyisad") == renewed
+    assert world.registry.endorsement("narodnyhleb") is None
+    assert world.registry.endorsement("Not A Name") is None
