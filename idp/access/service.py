@@ -37,6 +37,7 @@ from idp import audit
 from idp.card.models import Card, CoopAccount
 from idp.card.service import find_card
 from idp.models import AuthSession, Member
+from idp.network.models import Attestation, NetworkCooperative
 from idp.oauth import sso
 from idp.oauth.models import AuthorizationCode, Grant, OAuthClient, OAuthToken
 from idp.oauth.server import (
@@ -237,7 +238,20 @@ def memberships(ctx: IdpServices, card: Card) -> list[dict[str, Any]]:
                 "status": "active" if membership.status == STATUS_ACCEPTED else "revoked",
                 "member_since": (membership.member_since.isoformat()
                                  if membership.member_since else None)})
-    return result
+    return result + attested_memberships(card, {m["coopname"] for m in result})
+
+
+def attested_memberships(card: Card, known: set[str]) -> list[dict[str, Any]]:
+    """Memberships the network's cooperatives attested for this card (issue #11), beside the
+    chain's: a cooperative the chain already answered for is not listed twice."""
+    rows = db.session.execute(
+        select(Attestation, NetworkCooperative.display_name)
+        .join(NetworkCooperative, NetworkCooperative.coopname == Attestation.coopname)
+        .where(Attestation.card_id == card.id).order_by(Attestation.created_at)).all()
+    return [{"coop": display_name, "coopname": row.coopname,
+             "status": "revoked" if row.revoked_at else "active",
+             "member_since": row.member_since.isoformat()}
+            for row, display_name in rows if row.coopname not in known]
 
 
 def share(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, str],

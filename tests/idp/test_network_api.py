@@ -303,3 +303,52 @@ def test_a_connect_document_is_taken_once(api: FlaskClient, net: Mono) -> None:
     replay = post(api, "/v1/coops/connect", document)
     assert (replay.status_code, replay.json["error"]) == (409, "replayed_document")
     assert "rpClient" not in replay.json
+
+
+def test_attested_memberships_appear_in_the_id_token_beside_the_chains(
+        network_app: Flask, api: FlaskClient, net: Mono) -> None:
+    """MONO signs its members in with the rpClient connect returned, exactly as in
+    test_mono_client; the cooperative's attestation shows in ``memberships``, then revoked."""
+    from cardcoop.protocol.encoding import b64u_decode
+    from tests.idp.oauth_flow import pkce
+
+    rp = connected(api, net)
+    callback = f"{BACKEND}/v1/extensions/cardcoop/entry/callback"
+    member_client = network_app.test_client()
+    holder = card_holder(network_app, member_client, "voskhod")  # a chain membership too
+    card_id = member_client.get("/card", headers=holder.bearer).json["card_id"]
+    made = post(api, "/v1/attestations", net.document(
+        "membership", card_id=card_id, member_since="2025-03-01",
+        identity={"kind": "individual", "public": {"last_name": "Иванова"}, "digests": {}}))
+    assert made.status_code == 201, made.json
+
+    def id_token_memberships() -> list[dict[str, Any]]:
+        verifier, challenge = pkce()
+        params = {"response_type": "code", "client_id": rp["clientId"], "redirect_uri": callback,
+                  "scope": "openid profile email cardcoop:card cardcoop:memberships",
+                  "state": secrets.token_urlsafe(8), "code_challenge": challenge,
+                  "code_challenge_method": "S256"}
+        shared = member_client.post("/access/share-data", headers=holder.bearer,
+                                    json={"coopname": COOP, **params})
+        assert shared.status_code == 200, shared.json
+        code = dict(p.split("=", 1) for p in shared.json["redirect_to"].split("?", 1)[1]
+                    .split("&"))["code"]
+        tokens = api.post("/application/o/token/", data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": callback,
+            "client_id": rp["clientId"], "client_secret": rp["clientSecret"],
+            "code_verifier": verifier})
+        assert tokens.status_code == 200, tokens.json
+        claims = json.loads(b64u_decode(tokens.json["id_token"].split(".")[1]))
+        assert claims["iss"] == rp["issuer"] and claims["aud"] == rp["clientId"]
+        assert claims["sub"] == card_id
+        found: list[dict[str, Any]] = claims["memberships"]
+        return found
+
+    memberships = {m["coopname"]: m for m in id_token_memberships()}
+    assert memberships["voskhod"]["status"] == "active"  # the chain's (sandbox: open)
+    assert memberships[COOP] == {"coop": "ПК Зелёный сад", "coopname": COOP,
+                                 "status": "active", "member_since": "2025-03-01"}
+    revoked = post(api, f"/v1/attestations/{made.json['id']}/revoke",
+                   net.document("revocation", attestation_id=made.json["id"]))
+    assert revoked.status_code == 200
+    assert {m["coopname"]: m["status"] for m in id_token_memberships()}[COOP] == "revoked"
