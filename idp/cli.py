@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from common.db import db
 from common.outbox import DeliveryReport, deliver_due
 from idp.models import Outbox
+from idp.network import webhooks
 from idp.notifications import build_notifiers
 from idp.services import services
 
@@ -23,7 +24,7 @@ log = logging.getLogger("cardcoop.worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @with_appcontext
 def worker_command(once: bool) -> None:
-    """Deliver queued notifications (the outbox) with retries and backoff."""
+    """Deliver queued notifications and the network's webhooks, with retries and backoff."""
     settings = services().settings
     notifiers = build_notifiers(settings)
     stopping = False
@@ -40,9 +41,15 @@ def worker_command(once: bool) -> None:
         report = deliver_due(db.session, Outbox, notifiers,
                              max_attempts=settings.outbox_max_attempts)
         db.session.remove()
-        total.sent, total.retried = total.sent + report.sent, total.retried + report.retried
-        total.dead += report.dead
-        idle = not (report.sent or report.retried or report.dead)
+        # The network's webhooks (issue #11): their own outbox, in order per cooperative.
+        hooks = webhooks.deliver_due(db.session, services().network_keys.current()[1],
+                                     max_attempts=settings.outbox_max_attempts)
+        db.session.remove()
+        total.sent += report.sent + hooks.sent
+        total.retried += report.retried + hooks.retried
+        total.dead += report.dead + hooks.dead
+        idle = not (report.sent or report.retried or report.dead
+                    or hooks.sent or hooks.retried or hooks.dead)
         if once and idle:  # everything that was due is handled (retries wait for later)
             click.echo(f"sent {total.sent}, retried {total.retried}, dead {total.dead}")
             return

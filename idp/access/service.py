@@ -238,7 +238,7 @@ def memberships(ctx: IdpServices, card: Card) -> list[dict[str, Any]]:
                 "status": "active" if membership.status == STATUS_ACCEPTED else "revoked",
                 "member_since": (membership.member_since.isoformat()
                                  if membership.member_since else None)})
-    return result + attested_memberships(card, {m["coopname"] for m in result})
+    return result + attested_memberships(card, {str(m["coopname"]) for m in result})
 
 
 def attested_memberships(card: Card, known: set[str]) -> list[dict[str, Any]]:

@@ -40,6 +40,8 @@ from idp.models import (
     RefreshToken,
     Registration,
 )
+from idp.network import service as network
+from idp.network.models import Attestation
 from idp.oauth.models import AuthorizationCode, Grant, OAuthToken
 from idp.services import IdpServices
 
@@ -95,11 +97,15 @@ def delete_account(ctx: IdpServices, session: AuthSession, hash_key: str,
     revoke_all(member_id, keep=None, reason="account_deleted")
 
     db.session.expunge_all()  # the rows go by statement below; no stale object may flush back
+    if card_id is not None:
+        # The network's cooperatives that knew the card hear of its end (issue #11).
+        network.card_deleted(card_id, coopnames)
     execute = db.session.execute
     execute(delete(OAuthToken).where(OAuthToken.member_id == member_id))
     execute(delete(AuthorizationCode).where(AuthorizationCode.member_id == member_id))
     execute(delete(Grant).where(Grant.member_id == member_id))
     if card_id is not None:
+        execute(delete(Attestation).where(Attestation.card_id == card_id))
         execute(delete(CoopAccount).where(CoopAccount.card_id == card_id))
         execute(delete(Card).where(Card.id == card_id))
     if session_ids:

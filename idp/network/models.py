@@ -6,10 +6,21 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JsonDocument, UtcDateTime, utcnow
+from common.outbox import PENDING
 
 
 class NetworkCooperative(Base):
@@ -65,3 +76,24 @@ class UsedDocument(Base):
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class WebhookEvent(Base):
+    """An event for a cooperative, in the webhooks' transactional outbox (idp.network.webhooks):
+    ``body`` is exactly what is signed and sent. ``id`` orders each cooperative's queue."""
+
+    __tablename__ = "idp_network_webhooks"
+    __table_args__ = (Index("ix_idp_network_webhooks_queue", "coopname", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    coopname: Mapped[str] = mapped_column(
+        ForeignKey("idp_network_cooperatives.coopname", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    body: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -27,6 +27,7 @@ from common.errors import (
 )
 from common.voskhod.port import is_account_name
 from idp.card.models import Card
+from idp.network import webhooks
 from idp.network.documents import SignedDocument, Trust
 from idp.network.models import Attestation, NetworkCooperative, UsedDocument
 from idp.oauth import clients
@@ -258,3 +259,19 @@ def _identity(value: object) -> dict[str, Any]:
 
 def _issued_at(payload: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(payload["issued_at"])  # verify() checked it parses, aware
+
+
+# --- events for the cooperatives ---------------------------------------------------------------
+
+def card_deleted(card_id: uuid.UUID, signed_in_to: list[str]) -> None:
+    """``card.deleted`` to every connected cooperative that knew the card: those that attested
+    its holder and those the holder shared with or signed in to. In the deleting transaction."""
+    attested = db.session.scalars(select(Attestation.coopname).where(
+        Attestation.card_id == card_id))
+    knew = {*attested, *signed_in_to}
+    connected = db.session.scalars(select(NetworkCooperative.coopname).where(
+        NetworkCooperative.coopname.in_(knew), NetworkCooperative.connected_at.is_not(None)))
+    for coopname in sorted(connected):
+        webhooks.queue(db.session, coopname, "card.deleted",
+                       {"card_id": str(card_id), "coopname": coopname})
+

@@ -1,5 +1,6 @@
 """the ВОСХОД network: admitted and connected cooperatives, their membership attestations, and
-the connect documents already taken (a replay inside their freshness window is refused)
+the connect documents already taken (a replay inside their freshness window is refused), and the
+outbox of webhooks to them
 
 Revision ID: 0010
 Revises: 0009
@@ -68,7 +69,30 @@ def upgrade():
                               unique=False)
 
 
+    op.create_table(
+        'idp_network_webhooks',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('coopname', sa.String(length=12), nullable=False),
+        sa.Column('event', sa.String(length=40), nullable=False),
+        sa.Column('body', JSON, nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ['coopname'], ['idp_network_cooperatives.coopname'], ondelete='CASCADE',
+            name=op.f('fk_idp_network_webhooks_coopname_idp_network_cooperatives')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_idp_network_webhooks')),
+    )
+    with op.batch_alter_table('idp_network_webhooks', schema=None) as batch_op:
+        batch_op.create_index('ix_idp_network_webhooks_queue', ['coopname', 'status', 'id'],
+                              unique=False)
+
+
 def downgrade():
+    op.drop_table('idp_network_webhooks')
     op.drop_table('idp_network_used_documents')
     with op.batch_alter_table('idp_network_attestations', schema=None) as batch_op:
         batch_op.drop_index('ix_idp_network_attestations_card_id')

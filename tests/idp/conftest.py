@@ -8,6 +8,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from idp.models import Member as MemberRow
 from idp.notifications import build_notifiers
 from idp.services import services
 from tests.conftest import random_email
+from tests.idp.network import CHAIN_ID, Mono
 
 
 def new_hash_key() -> str:
@@ -130,3 +132,23 @@ def insert_v1_0_member(app: Flask, email: str, kdf_email: str | None, password: 
             privacy_version=privacy.VERSION, privacy_accepted_at=utcnow()))
         db.session.commit()
     return server_salt
+
+
+# --- the ВОСХОД network (issue #11) ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def net() -> Mono:
+    """The network's keys and endorsements, made once per module (node runs take a while)."""
+    return Mono()
+
+
+@pytest.fixture
+def network_app(make_app: Callable[..., Flask], net: Mono) -> Flask:
+    return make_app(network_chain_id=CHAIN_ID, network_trust_anchor=net.ano["public"])
+
+
+@pytest.fixture
+def api(network_app: Flask) -> FlaskClient:
+    """The network's cooperatives calling idp."""
+    return network_app.test_client()
+

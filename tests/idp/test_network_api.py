@@ -21,89 +21,19 @@ from common.voskhod import Endorsement
 from idp.network.models import Attestation
 from idp.oauth import clients
 from idp.services import services
-from tests.idp.mono import mono
+from tests.idp.network import (
+    BACKEND,
+    CHAIN_ID,
+    COOP,
+    OPERATOR,
+    OUTSIDER,
+    Mono,
+    admitted,
+    connected,
+    iso,
+    post,
+)
 from tests.idp.oauth_flow import card_holder
-
-CHAIN_ID = secrets.token_hex(32)
-OPERATOR, COOP, OUTSIDER = "voskhod", "zelenyisad", "rodnik"
-BACKEND = "https://mono.zelenyisad.example"
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class Mono:
-    """The network's keys (wharfkit) and endorsements (jose): ano → voskhod → zelenyisad, and an
-    outsider endorsed by voskhod but never admitted."""
-
-    def __init__(self) -> None:
-        self.ano, self.voskhod, self.coop, self.outsider, self.stranger = mono(
-            *[{"op": "keygen"}] * 5)
-        now = int(datetime.now(UTC).timestamp())
-        self.links = {sub: link["jws"] for sub, link in zip(
-            (OPERATOR, COOP, OUTSIDER), mono(*(
-                {"op": "endorse", "private": issuer["private"], "issuer": iss, "subject": sub,
-                 "cert": subject["public"], "chain_id": CHAIN_ID, "iat": now - 60,
-                 "exp": now + 3600}
-                for issuer, iss, sub, subject in (
-                    (self.ano, "ano", OPERATOR, self.voskhod),
-                    (self.voskhod, OPERATOR, COOP, self.coop),
-                    (self.voskhod, OPERATOR, OUTSIDER, self.outsider)))), strict=True)}
-        self.keys = {OPERATOR: self.voskhod, COOP: self.coop, OUTSIDER: self.outsider}
-
-    def chain(self, coopname: str) -> list[str]:
-        own = [] if coopname == OPERATOR else [self.links[coopname]]
-        return [self.links[OPERATOR], *own]
-
-    def document(self, doc_type: str, coopname: str = COOP, *, key: dict[str, str] | None = None,
-                 **fields: Any) -> dict[str, Any]:
-        payload = {"type": doc_type, "coopname": coopname, "issued_at": iso(datetime.now(UTC)),
-                   "chain_id": CHAIN_ID, **fields}
-        signature = mono({"op": "sign", "private": (key or self.keys[coopname])["private"],
-                          "payload": payload})[0]["signature"]
-        return {"payload": payload, "signature": signature, "chain": self.chain(coopname)}
-
-    def connect_document(self, coopname: str = COOP, **extra: Any) -> dict[str, Any]:
-        return self.document(
-            "coop_connect", coopname, oidc_issuer=f"{BACKEND}/application/o/cardcoop/",
-            oidc_client_id="cardcoop", oidc_client_secret="coopid-" + secrets.token_hex(8),
-            attestation_callback_url=f"{BACKEND}/v1/extensions/cardcoop/webhooks",
-            disclosure_url=f"{BACKEND}/v1/extensions/cardcoop/disclosures",
-            entry_callback_url=f"{BACKEND}/v1/extensions/cardcoop/entry/callback", **extra)
-
-
-@pytest.fixture(scope="module")
-def net() -> Mono:
-    return Mono()
-
-
-@pytest.fixture
-def network_app(make_app: Callable[..., Flask], net: Mono) -> Flask:
-    return make_app(network_chain_id=CHAIN_ID, network_trust_anchor=net.ano["public"])
-
-
-@pytest.fixture
-def api(network_app: Flask) -> FlaskClient:
-    return network_app.test_client()
-
-
-def post(api: FlaskClient, path: str, envelope: Any) -> Any:
-    return api.post(path, json=envelope)
-
-
-def admitted(api: FlaskClient, net: Mono, subject: str = COOP) -> None:
-    done = post(api, "/v1/registrar/announce", net.document(
-        "coop_admission", OPERATOR, subject=subject, display_name="ПК Зелёный сад"))
-    assert done.status_code == 200, done.json
-
-
-def connected(api: FlaskClient, net: Mono) -> dict[str, str]:
-    admitted(api, net)
-    done = post(api, "/v1/coops/connect", net.connect_document())
-    assert done.status_code == 200, done.json
-    rp: dict[str, str] = done.json["rpClient"]
-    return rp
 
 
 def test_the_operator_admits_and_the_admitted_cooperative_connects(

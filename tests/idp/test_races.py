@@ -333,7 +333,7 @@ def test_a_connect_document_sent_in_a_burst_is_taken_once(
         make_app: Callable[..., Flask], base_settings: dict[str, Any], tmp_path: Path) -> None:
     """The network's connect (issue #11) hands out a client secret: parallel copies of one
     signed document on several workers give one secret, the rest a clear 409."""
-    from tests.idp.test_network_api import CHAIN_ID, Mono
+    from tests.idp.network import CHAIN_ID, Mono
 
     net = Mono()
     settings = {"ratelimit_enabled": False, "network_chain_id": CHAIN_ID,
