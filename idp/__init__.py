@@ -83,7 +83,8 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     tokens = app.extensions["idp"].tokens
     app.extensions["idp_oauth"] = make_authorization_server(app)
     member_bps = (auth_views.make_blueprint(), card_views.make_blueprint(),
-                  cooperative_views.make_blueprint(), network_views.make_blueprint())
+                  cooperative_views.make_blueprint(), network_views.make_blueprint(),
+                  network_views.make_member_blueprint())
     # The token endpoints sign ID tokens too (RS256 or ES256); member-only ones never need RSA.
     oauth_bps = (access_views.make_blueprint(), oauth_views.make_blueprint())
     for bp in member_bps + oauth_bps:

@@ -36,6 +36,8 @@ REQUIRED: Final[Mapping[Kind, tuple[str, ...]]] = {
     Kind.RECOVERY_KEY_CREATED: ("at",),
     Kind.RECOVERY_KEY_USED: ("at",),
     Kind.ACCOUNT_DELETED: ("at",),
+    # "coop" asks "source" (display names) for the member's profile.
+    Kind.DISCLOSURE_REQUESTED: ("coop", "coopname", "source", "at"),
 }
 # Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout,
 # "fields" (the shared field names, comma-separated) for a granted access.

@@ -45,6 +45,7 @@ NOVU_WORKFLOW_IDS: Final[Mapping[NotificationKind, str]] = {
     NotificationKind.RECOVERY_KEY_CREATED: "recovery-key-created",
     NotificationKind.RECOVERY_KEY_USED: "recovery-key-used",
     NotificationKind.ACCOUNT_DELETED: "account-deleted",
+    NotificationKind.DISCLOSURE_REQUESTED: "disclosure-requested",
 }
 
 TRIGGER_PATH: Final = "/v1/events/trigger"

@@ -38,6 +38,9 @@ class NotificationKind(StrEnum):
     RECOVERY_KEY_USED = "recovery_key_used"
     # The account and everything in it were deleted (sent to the address it had).
     ACCOUNT_DELETED = "account_deleted"
+    # A cooperative of the ВОСХОД network asks another for the member's profile (issue #11):
+    # the member allows or refuses in card.coop.
+    DISCLOSURE_REQUESTED = "disclosure_requested"
 
 
 class DeliveryError(Exception):

@@ -321,4 +321,20 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
                    "delete the account, contact card.coop support.",
         ),
     },
+    Kind.DISCLOSURE_REQUESTED: {
+        "ru": Text(
+            subject="Кооператив просит ваш профиль пайщика в card.coop",
+            intro="Кооператив «{coop}» просит кооператив «{source}» передать ему ваш профиль "
+                  "пайщика. Без вашего согласия ничего не передаётся.",
+            advice="Откройте card.coop → «Доступы», чтобы разрешить или отказать. Запрос "
+                   "действует 10 минут. Если вы ничего не просили, просто откажите.",
+        ),
+        "en": Text(
+            subject="A cooperative asks for your card.coop member profile",
+            intro="The cooperative “{coop}” asks the cooperative “{source}” to hand it your "
+                  "member profile. Nothing is handed over without your consent.",
+            advice="Open card.coop → Access to allow or refuse. The request is valid for 10 "
+                   "minutes. If you asked for nothing, just refuse.",
+        ),
+    },
 }

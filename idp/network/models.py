@@ -97,3 +97,25 @@ class WebhookEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Disclosure(Base):
+    """A cooperative (``requester``) asks another (``source``) for a card holder's profile
+    (``disclosure_request``). The holder decides in card.coop; on "allow" card.coop signs a
+    grant (its ``jti`` is this id) that the requester presents to the source, which hands the
+    profile over directly: it never passes through card.coop."""
+
+    __tablename__ = "idp_network_disclosures"
+    __table_args__ = (Index("ix_idp_network_disclosures_card_status", "card_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    card_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("idp_cards.id", ondelete="CASCADE"))
+    requester: Mapped[str] = mapped_column(
+        ForeignKey("idp_network_cooperatives.coopname", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(
+        ForeignKey("idp_network_cooperatives.coopname", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

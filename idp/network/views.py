@@ -4,14 +4,18 @@ fetches. Each view is: verify the envelope, check its ``type``, hand it to the s
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, request
 from pydantic import Field
 
 from common.api import Schema, endpoint
-from common.errors import InvalidRequest
+from common.errors import InvalidRequest, NotFound
 from idp.access.service import registry_answers
+from idp.auth.bearer import current_session
+from idp.card.service import find_card
 from idp.network import documents, service
 from idp.network.documents import DocumentRefused, SignedDocument
 from idp.services import services
@@ -60,6 +64,30 @@ class AttestationOut(Schema):
 
 class GrantKeys(Schema):
     keys: list[dict[str, str]]
+
+
+class DeliveredOut(Schema):
+    id: str
+    status: str
+
+
+class DisclosureOut(Schema):
+    id: str
+    requester: str
+    requester_name: str
+    source: str
+    source_name: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class DisclosuresOut(Schema):
+    disclosures: list[DisclosureOut]
+
+
+class DecisionOut(Schema):
+    id: str
+    status: str
 
 
 def signed(expected_type: str) -> SignedDocument:
@@ -116,6 +144,22 @@ def make_blueprint() -> Blueprint:
     def attest(body: Envelope) -> tuple[IdOut, int]:
         return IdOut(id=service.attest(signed("membership")).id), 201
 
+    @bp.post("/disclosures")
+    @endpoint(summary="A cooperative asks another for a holder's profile (disclosure_request)",
+              tags=tags, body=Envelope, responses={201: IdOut}, errors=(409, *SIGNED_ERRORS),
+              description="The holder decides in card.coop; the id is the grant's jti. 409 "
+                          "while an earlier request for the same profile waits.")
+    def request_disclosure(body: Envelope) -> tuple[IdOut, int]:
+        return IdOut(id=service.request_disclosure(services(), signed("disclosure_request")).id
+                     ), 201
+
+    @bp.post("/disclosures/delivered")
+    @endpoint(summary="The source reports the profile handed over (disclosure_delivered)",
+              tags=tags, body=Envelope, responses={200: DeliveredOut}, errors=SIGNED_ERRORS)
+    def disclosure_delivered(body: Envelope) -> DeliveredOut:
+        return DeliveredOut(id=service.delivered(signed("disclosure_delivered")).id,
+                            status="delivered")
+
     @bp.post("/attestations/<attestation_id>/revoke")
     @endpoint(summary="The cooperative withdraws its attestation (revocation)", tags=tags,
               body=Envelope, responses={200: AttestationOut}, errors=SIGNED_ERRORS)
@@ -124,3 +168,46 @@ def make_blueprint() -> Blueprint:
         return AttestationOut(id=found.id, status="revoked")
 
     return bp
+
+
+def make_member_blueprint() -> Blueprint:
+    """The holder's side of disclosures: the requests waiting for them, and their answer."""
+    bp = Blueprint("network_member", __name__)
+    tags = ("card",)
+
+    @bp.before_request
+    def network_key_first() -> None:
+        # An answer signs a grant: the key (made on first use, in a session of its own) must
+        # exist before the request writes, or SQLite's one writer would wait for itself.
+        services().network_keys.current()
+
+    def my_card_id() -> uuid.UUID:
+        claims, _ = current_session()
+        card = find_card(claims.member_id)
+        if card is None:
+            raise NotFound("You have no card yet.", code="no_card")
+        return card.id
+
+    @bp.get("/card/disclosures")
+    @endpoint(summary="Requests of cooperatives for the member's profile, waiting for an answer",
+              tags=tags, auth="bearer", responses={200: DisclosuresOut}, errors=(404, 429))
+    def disclosures() -> DisclosuresOut:
+        return DisclosuresOut(disclosures=[
+            DisclosureOut(id=d.id, requester=d.requester, requester_name=requester,
+                          source=d.source, source_name=source, created_at=d.created_at,
+                          expires_at=d.expires_at)
+            for d, requester, source in service.pending_disclosures(my_card_id())])
+
+    for answer, allow in (("allow", True), ("deny", False)):
+        def decide(disclosure_id: str, allow: bool = allow) -> DecisionOut:
+            status = service.decide(services(), my_card_id(), disclosure_id, allow=allow)
+            return DecisionOut(id=disclosure_id, status=status)
+
+        bp.add_url_rule(
+            f"/card/disclosures/<disclosure_id>/{answer}", f"{answer}_disclosure", endpoint(
+                summary=f"The member's answer to a request for their profile: {answer}",
+                tags=tags, auth="bearer", responses={200: DecisionOut},
+                errors=(404, 429))(decide), methods=["POST"])
+
+    return bp
+

@@ -1,6 +1,6 @@
 """the ВОСХОД network: admitted and connected cooperatives, their membership attestations, and
 the connect documents already taken (a replay inside their freshness window is refused), and the
-outbox of webhooks to them
+outbox of webhooks to them, and the disclosures one cooperative asks another for
 
 Revision ID: 0010
 Revises: 0009
@@ -89,9 +89,37 @@ def upgrade():
     with op.batch_alter_table('idp_network_webhooks', schema=None) as batch_op:
         batch_op.create_index('ix_idp_network_webhooks_queue', ['coopname', 'status', 'id'],
                               unique=False)
+    op.create_table(
+        'idp_network_disclosures',
+        sa.Column('id', sa.String(length=40), nullable=False),
+        sa.Column('card_id', sa.Uuid(), nullable=False),
+        sa.Column('requester', sa.String(length=12), nullable=False),
+        sa.Column('source', sa.String(length=12), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['card_id'], ['idp_cards.id'], ondelete='CASCADE',
+                                name=op.f('fk_idp_network_disclosures_card_id_idp_cards')),
+        sa.ForeignKeyConstraint(
+            ['requester'], ['idp_network_cooperatives.coopname'], ondelete='CASCADE',
+            name=op.f('fk_idp_network_disclosures_requester_idp_network_cooperatives')),
+        sa.ForeignKeyConstraint(
+            ['source'], ['idp_network_cooperatives.coopname'], ondelete='CASCADE',
+            name=op.f('fk_idp_network_disclosures_source_idp_network_cooperatives')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_idp_network_disclosures')),
+    )
+    with op.batch_alter_table('idp_network_disclosures', schema=None) as batch_op:
+        batch_op.create_index('ix_idp_network_disclosures_card_status', ['card_id', 'status'],
+                              unique=False)
+        batch_op.create_index('ix_idp_network_disclosures_source', ['source'], unique=False)
+        batch_op.create_index('ix_idp_network_disclosures_requester', ['requester'],
+                              unique=False)
 
 
 def downgrade():
+    op.drop_table('idp_network_disclosures')
     op.drop_table('idp_network_webhooks')
     op.drop_table('idp_network_used_documents')
     with op.batch_alter_table('idp_network_attestations', schema=None) as batch_op:

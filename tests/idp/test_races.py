@@ -347,3 +347,44 @@ def test_a_connect_document_sent_in_a_burst_is_taken_once(
         responses = race.burst([race.post("/v1/coops/connect", net.connect_document())] * 10)
         race.assert_no_server_errors(responses)
         assert statuses(responses) == {(200, ""): 1, (409, "replayed_document"): 9}
+
+
+def test_a_disclosure_is_answered_once_under_a_burst(
+        make_app: Callable[..., Flask], base_settings: dict[str, Any], tmp_path: Path,
+        httpserver: Any) -> None:
+    """The holder's answer (issue #11) signs a grant and tells the requester: parallel answers,
+    allow and deny mixed, give one decision and one event."""
+    from idp.network.models import WebhookEvent
+    from tests.idp.network import CHAIN_ID, Mono, admitted, post
+
+    net = Mono()
+    settings = {"ratelimit_enabled": False, "network_chain_id": CHAIN_ID,
+                "network_trust_anchor": net.ano["public"]}
+    app = make_app(**settings)
+    api = app.test_client()
+    for coopname in ("zelenyisad", "rodnik"):
+        admitted(api, net, coopname)
+        assert post(api, "/v1/coops/connect", net.connect_document(
+            coopname, webhooks=httpserver.url_for("/hooks"))).status_code == 200
+    holder = card_holder(app, app.test_client())
+    card_id = app.test_client().get("/card", headers=holder.bearer).json["card_id"]
+    assert post(api, "/v1/attestations", net.document(
+        "membership", "zelenyisad", card_id=card_id, member_since="2025-03-01",
+        identity={"kind": "individual", "public": {}, "digests": {}})).status_code == 201
+    asked = post(api, "/v1/disclosures", net.document(
+        "disclosure_request", "rodnik", card_id=card_id, from_coopname="zelenyisad"))
+    assert asked.status_code == 201, asked.json
+    with production_server(base_settings | settings, tmp_path, workers=2) as server:
+        race = Race(app, server)
+
+        def answer(verdict: str) -> Callable[[requests.Session], requests.Response]:
+            url = f"{server.url}/card/disclosures/{asked.json['id']}/{verdict}"
+            return lambda s: s.post(url, headers=holder.bearer, timeout=60)
+
+        responses = race.burst([answer(verdict) for verdict in ("allow", "deny") * 5])
+        race.assert_no_server_errors(responses)
+        assert sorted(r.status_code for r in responses) == [200] + [404] * 9
+    with app.app_context():
+        events = db.session.scalars(select(WebhookEvent.event).where(
+            WebhookEvent.event.like("disclosure.%"))).all()
+    assert len(events) == 1

@@ -30,6 +30,7 @@ FULL_PAYLOAD: dict[str, str] = {
     "unlock_minutes": "30",
     "coop": "ПК ВОСХОД",
     "coopname": "voskhod",
+    "source": "ПК Зелёный сад",
     "fields": "first_name, email, phone",
     "unused": "ignored-value",
 }
