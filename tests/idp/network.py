@@ -66,9 +66,12 @@ def post(api: FlaskClient, path: str, envelope: Any) -> Any:
     return api.post(path, json=envelope)
 
 
+DISPLAY_NAMES = {COOP: "ПК Зелёный сад", OUTSIDER: "ПК Родник", OPERATOR: "ПК ВОСХОД"}
+
+
 def admitted(api: FlaskClient, net: Mono, subject: str = COOP) -> None:
     done = post(api, "/v1/registrar/announce", net.document(
-        "coop_admission", OPERATOR, subject=subject, display_name="ПК Зелёный сад"))
+        "coop_admission", OPERATOR, subject=subject, display_name=DISPLAY_NAMES[subject]))
     assert done.status_code == 200, done.json
 
 

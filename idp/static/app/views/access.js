@@ -1,6 +1,7 @@
 // The cooperatives the member has given access to (GET /access/list), each with what it got and
 // when, and a revoke button (with a confirmation step): DELETE /access/grants/{id} stops the
-// cooperative's tokens at once.
+// cooperative's tokens at once. Above them, the network's requests for the member's profile
+// (GET /card/disclosures), each with allow and refuse (issue #11).
 import * as api from '../api.js';
 import * as state from '../state.js';
 import { loadSchema } from '../card.js';
@@ -23,22 +24,27 @@ const SCOPE_TEXT = /** @type {Record<string, string>} */ ({
 export default async function accessView(ctx) {
   const alert = alertBox();
   let grants;
+  let disclosures = [];
   try {
     ({ grants } = await api.get('/access/list'));
+    // A member without a card has no requests (the API says so with a 404).
+    ({ disclosures } = await api.get('/card/disclosures').catch(() => ({ disclosures: [] })));
   } catch (err) {
     alert.show(errorText(err));
     return view(T('access.title'), alert.box);
   }
+  const requests = disclosures?.length ? requestsSection(ctx, disclosures, alert) : null;
   if (!grants?.length) {
-    return view(T('access.title'), h('p', { class: 'lead', text: T('access.lead') }),
+    return view(T('access.title'), alert.box, requests, h('p', { class: 'lead', text: T('access.lead') }),
       h('p', { class: 'empty', text: T('access.none') }));
   }
   // Field labels come from the schema (public); without it the field names are shown as they are.
   const schema = await loadSchema().catch(() => null);
   const data = state.card()?.data;
   return view(T('access.title'),
-    h('p', { class: 'lead', text: T('access.lead') }),
     alert.box,
+    requests,
+    h('p', { class: 'lead', text: T('access.lead') }),
     h('ul', { class: 'grants' }, grants.map((/** @type {any} */ g) => grantItem(ctx, g, schema, data, alert))));
 }
 
@@ -120,3 +126,38 @@ function changedLater(/** @type {any} */ grant) {
 function row(label, value) {
   return h('div', { class: 'row' }, h('dt', { text: label }), h('dd', {}, value));
 }
+
+/**
+ * The network's requests for the member's profile, each answered with allow or refuse.
+ * @param {import('../main.js').Ctx} ctx
+ * @param {any[]} disclosures
+ * @param {ReturnType<typeof alertBox>} alert
+ */
+function requestsSection(ctx, disclosures, alert) {
+  const headId = uid('requests');
+  return h('section', { class: 'disclosures', 'aria-labelledby': headId },
+    h('h2', { id: headId, text: T('disclosures.title') }),
+    h('p', { class: 'lead', text: T('disclosures.lead') }),
+    h('ul', { class: 'grants' }, disclosures.map((d) => {
+      const names = { requester: d.requester_name || d.requester, source: d.source_name || d.source };
+      const questionId = uid('question');
+      async function answer(/** @type {'allow' | 'deny'} */ verdict) {
+        alert.clear();
+        try {
+          await api.post(`/card/disclosures/${encodeURIComponent(String(d.id))}/${verdict}`, {});
+        } catch (err) {
+          alert.show(err instanceof api.ApiError && err.status === 404 ? T('disclosures.gone') : errorText(err));
+          return;
+        }
+        ctx.flash(T(verdict === 'allow' ? 'disclosures.allowed' : 'disclosures.denied', names));
+        ctx.go('access');
+      }
+      return h('li', { class: 'grant disclosure', dataset: { disclosure: String(d.id) }, 'aria-labelledby': questionId },
+        h('p', { id: questionId, class: 'disclosure-question', text: T('disclosures.question', names) }),
+        h('p', { class: 'hint', text: T('disclosures.until', { time: D(d.expires_at) }) }),
+        h('div', { class: 'actions grant-actions' },
+          button(T('disclosures.allow'), () => void answer('allow'), { class: 'btn btn-small btn-primary allow-disclosure', 'aria-describedby': questionId }),
+          button(T('disclosures.deny'), () => void answer('deny'), { class: 'btn btn-small deny-disclosure', 'aria-describedby': questionId })));
+    })));
+}
+
