@@ -94,6 +94,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
         bp.before_request(functools.partial(tokens.ensure_fresh, algs))
         app.register_blueprint(bp)
     app.register_blueprint(wellknown.make_blueprint())
+    app.register_blueprint(network_views.make_entry_blueprint())
     app.register_blueprint(pages.make_blueprint())
     app.register_blueprint(make_openapi_blueprint(
         title="id.card.coop API", version="0.1.0", description=API_DESCRIPTION))

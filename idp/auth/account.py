@@ -41,7 +41,7 @@ from idp.models import (
     Registration,
 )
 from idp.network import service as network
-from idp.network.models import Attestation
+from idp.network.models import Attestation, Disclosure, NetworkEntry
 from idp.oauth.models import AuthorizationCode, Grant, OAuthToken
 from idp.services import IdpServices
 
@@ -105,7 +105,8 @@ def delete_account(ctx: IdpServices, session: AuthSession, hash_key: str,
     execute(delete(AuthorizationCode).where(AuthorizationCode.member_id == member_id))
     execute(delete(Grant).where(Grant.member_id == member_id))
     if card_id is not None:
-        execute(delete(Attestation).where(Attestation.card_id == card_id))
+        for network_row in (Attestation, Disclosure, NetworkEntry):
+            execute(delete(network_row).where(network_row.card_id == card_id))
         execute(delete(CoopAccount).where(CoopAccount.card_id == card_id))
         execute(delete(Card).where(Card.id == card_id))
     if session_ids:

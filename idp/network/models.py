@@ -119,3 +119,22 @@ class Disclosure(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class NetworkEntry(Base):
+    """A sign-in at a cooperative's CoopID on the way to a card (idp.network.entry): the
+    member's subject there, waiting for the card it will be linked to. The token the member app
+    hands in is kept as its SHA-256 only, and works once."""
+
+    __tablename__ = "idp_network_entries"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    coopname: Mapped[str] = mapped_column(
+        ForeignKey("idp_network_cooperatives.coopname", ondelete="CASCADE"), index=True)
+    external_subject: Mapped[str] = mapped_column(String(255))
+    card_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("idp_cards.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+

@@ -35,7 +35,13 @@ from idp.card.models import Card
 from idp.models import Member
 from idp.network import webhooks
 from idp.network.documents import SignedDocument, Trust
-from idp.network.models import Attestation, Disclosure, NetworkCooperative, UsedDocument
+from idp.network.models import (
+    Attestation,
+    Disclosure,
+    NetworkCooperative,
+    NetworkEntry,
+    UsedDocument,
+)
 from idp.oauth import clients
 from idp.oauth.clients import ClientError
 from idp.services import IdpServices
@@ -271,10 +277,13 @@ def _issued_at(payload: dict[str, Any]) -> datetime:
 
 def card_deleted(card_id: uuid.UUID, signed_in_to: list[str]) -> None:
     """``card.deleted`` to every connected cooperative that knew the card: those that attested
-    its holder and those the holder shared with or signed in to. In the deleting transaction."""
+    its holder, issued it (an entry) or that the holder shared with or signed in to. In the
+    deleting transaction."""
     attested = db.session.scalars(select(Attestation.coopname).where(
         Attestation.card_id == card_id))
-    knew = {*attested, *signed_in_to}
+    linked = db.session.scalars(select(NetworkEntry.coopname).where(
+        NetworkEntry.card_id == card_id))
+    knew = {*attested, *linked, *signed_in_to}
     connected = db.session.scalars(select(NetworkCooperative.coopname).where(
         NetworkCooperative.coopname.in_(knew), NetworkCooperative.connected_at.is_not(None)))
     for coopname in sorted(connected):

@@ -8,16 +8,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, redirect, request
 from pydantic import Field
+from werkzeug.wrappers import Response as BaseResponse
 
 from common.api import Schema, endpoint
-from common.errors import InvalidRequest, NotFound
+from common.db import db
+from common.errors import ApiError, InvalidRequest, NotFound
+from common.openapi import Redirect, page_errors
 from idp.access.service import registry_answers
 from idp.auth.bearer import current_session
 from idp.card.service import find_card
-from idp.network import documents, service
+from idp.network import documents, entry, service
 from idp.network.documents import DocumentRefused, SignedDocument
+from idp.network.models import NetworkCooperative
+from idp.oauth.errors import error_page
 from idp.services import services
 
 # MONO treats every 4xx but 429 as final and retries 429 and 5xx: the errors each call lists.
@@ -83,6 +88,11 @@ class DisclosureOut(Schema):
 
 class DisclosuresOut(Schema):
     disclosures: list[DisclosureOut]
+
+
+class LinkedOut(Schema):
+    coopname: str
+    coop: str  # its display name
 
 
 class DecisionOut(Schema):
@@ -198,6 +208,17 @@ def make_member_blueprint() -> Blueprint:
                           expires_at=d.expires_at)
             for d, requester, source in service.pending_disclosures(my_card_id())])
 
+    @bp.post("/card/entries/<token>")
+    @endpoint(summary="Link the member's card to their sign-in at a cooperative (link.created)",
+              tags=tags, auth="bearer", responses={200: LinkedOut}, errors=(404, 429),
+              description="The token is the one-time one the member app got from "
+                          "/source/oauth/callback/{coopname}/, valid 30 minutes.")
+    def link_card(token: str) -> LinkedOut:
+        linked = entry.link(my_card_id(), token)
+        coop = db.session.get(NetworkCooperative, linked.coopname)
+        return LinkedOut(coopname=linked.coopname,
+                         coop=coop.display_name if coop else linked.coopname)
+
     for answer, allow in (("allow", True), ("deny", False)):
         def decide(disclosure_id: str, allow: bool = allow) -> DecisionOut:
             status = service.decide(services(), my_card_id(), disclosure_id, allow=allow)
@@ -208,6 +229,74 @@ def make_member_blueprint() -> Blueprint:
                 summary=f"The member's answer to a request for their profile: {answer}",
                 tags=tags, auth="bearer", responses={200: DecisionOut},
                 errors=(404, 429))(decide), methods=["POST"])
+
+    return bp
+
+
+# The member's words for what can go wrong on the way from a cooperative to a card.
+ENTRY_WORDS = {
+    "unknown_cooperative": {"ru": "Этот кооператив не выпускает карты через card.coop.",
+                            "en": "This cooperative does not issue cards through card.coop."},
+    "coopid_unavailable": {"ru": "Вход в кооперативе сейчас не отвечает. Попробуйте позже.",
+                           "en": "The cooperative’s sign-in does not answer now. Try again "
+                                 "later."},
+    "entry_mismatch": {"ru": "Вход начался не в этом браузере или занял слишком много времени. "
+                             "Начните заново на сайте кооператива.",
+                       "en": "The sign-in did not start in this browser, or took too long. "
+                             "Start again on the cooperative’s site."},
+    "entry_cancelled": {"ru": "Вход в кооперативе отменён.",
+                        "en": "The sign-in at the cooperative was cancelled."},
+    "entry_invalid": {"ru": "Ответ кооператива не удалось проверить. Начните заново на сайте "
+                            "кооператива.",
+                      "en": "The cooperative’s answer could not be verified. Start again on "
+                            "the cooperative’s site."},
+}
+
+
+def make_entry_blueprint() -> Blueprint:
+    """Card issuance from a cooperative (idp.network.entry): pages for a person's browser."""
+    bp = Blueprint("network_entry", __name__)
+
+    def refused(error: ApiError) -> BaseResponse:
+        return error_page(detail=error.message, status=error.status,
+                          message=ENTRY_WORDS.get(error.code, ENTRY_WORDS["entry_invalid"]))
+
+    @bp.get("/enter/<coopname>")
+    @endpoint(summary="Card issuance from a cooperative: sign in at its CoopID first",
+              tags=("network",), responses={302: Redirect, **page_errors(404, 503)},
+              errors=(404, 503),
+              description="The link MONO shows its members. Redirects to the cooperative's "
+                          "CoopID (code + PKCE S256, state, nonce); error pages for a person.")
+    def enter(coopname: str) -> BaseResponse:
+        ctx = services()
+        try:
+            started = entry.start(ctx, coopname)
+        except ApiError as error:
+            return refused(error)
+        response = redirect(started.location, code=302)
+        response.set_cookie(entry.COOKIE, started.cookie, max_age=entry.FLOW_SECONDS,
+                            path="/source/oauth/callback/", httponly=True, samesite="Lax",
+                            secure=ctx.settings.idp_url.startswith("https://"))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @bp.get("/source/oauth/callback/<coopname>/")
+    @endpoint(summary="The CoopID's answer: on to the member app with a one-time entry token",
+              tags=("network",), responses={303: Redirect, **page_errors(403, 404, 503)},
+              errors=(403, 404, 503),
+              description="The redirect URI card.coop registers at each cooperative's CoopID. "
+                          "Checks state (a cookie of this browser), the code and the ID token.")
+    def callback(coopname: str) -> BaseResponse:
+        try:
+            token = entry.finish(services(), coopname, request.args.to_dict(),
+                                 request.cookies.get(entry.COOKIE))
+        except ApiError as error:
+            return refused(error)
+        # The token rides in the fragment: never sent to a server, never in a Referer.
+        response = redirect(f"/#/enter/{token}", code=303)
+        response.delete_cookie(entry.COOKIE, path="/source/oauth/callback/")
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     return bp
 

@@ -1,6 +1,7 @@
 """the ВОСХОД network: admitted and connected cooperatives, their membership attestations, and
 the connect documents already taken (a replay inside their freshness window is refused), and the
-outbox of webhooks to them, and the disclosures one cooperative asks another for
+outbox of webhooks to them, the disclosures one cooperative asks another for, and the sign-ins at a cooperative's
+CoopID on the way to a card
 
 Revision ID: 0010
 Revises: 0009
@@ -116,9 +117,29 @@ def upgrade():
         batch_op.create_index('ix_idp_network_disclosures_source', ['source'], unique=False)
         batch_op.create_index('ix_idp_network_disclosures_requester', ['requester'],
                               unique=False)
+    op.create_table(
+        'idp_network_entries',
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('coopname', sa.String(length=12), nullable=False),
+        sa.Column('external_subject', sa.String(length=255), nullable=False),
+        sa.Column('card_id', sa.Uuid(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['card_id'], ['idp_cards.id'], ondelete='CASCADE',
+                                name=op.f('fk_idp_network_entries_card_id_idp_cards')),
+        sa.ForeignKeyConstraint(
+            ['coopname'], ['idp_network_cooperatives.coopname'], ondelete='CASCADE',
+            name=op.f('fk_idp_network_entries_coopname_idp_network_cooperatives')),
+        sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_idp_network_entries')),
+    )
+    with op.batch_alter_table('idp_network_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_idp_network_entries_coopname', ['coopname'], unique=False)
+        batch_op.create_index('ix_idp_network_entries_card_id', ['card_id'], unique=False)
 
 
 def downgrade():
+    op.drop_table('idp_network_entries')
     op.drop_table('idp_network_disclosures')
     op.drop_table('idp_network_webhooks')
     op.drop_table('idp_network_used_documents')

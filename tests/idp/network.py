@@ -54,12 +54,13 @@ class Mono:
 
     def connect_document(self, coopname: str = COOP, *, webhooks: str | None = None,
                          **extra: Any) -> dict[str, Any]:
-        return self.document(
-            "coop_connect", coopname, oidc_issuer=f"{BACKEND}/application/o/cardcoop/",
-            oidc_client_id="cardcoop", oidc_client_secret="coopid-" + secrets.token_hex(8),
-            attestation_callback_url=webhooks or f"{BACKEND}/v1/extensions/cardcoop/webhooks",
-            disclosure_url=f"{BACKEND}/v1/extensions/cardcoop/disclosures",
-            entry_callback_url=f"{BACKEND}/v1/extensions/cardcoop/entry/callback", **extra)
+        fields = {
+            "oidc_issuer": f"{BACKEND}/application/o/cardcoop/", "oidc_client_id": "cardcoop",
+            "oidc_client_secret": "coopid-" + secrets.token_hex(8),
+            "attestation_callback_url": webhooks or f"{BACKEND}/v1/extensions/cardcoop/webhooks",
+            "disclosure_url": f"{BACKEND}/v1/extensions/cardcoop/disclosures",
+            "entry_callback_url": f"{BACKEND}/v1/extensions/cardcoop/entry/callback"}
+        return self.document("coop_connect", coopname, **(fields | extra))
 
 
 def post(api: FlaskClient, path: str, envelope: Any) -> Any:

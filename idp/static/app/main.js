@@ -7,7 +7,7 @@ import * as state from './state.js';
 import * as authorize from './authorize.js';
 import { h, replace } from './dom.js';
 import { T, getLang, setLang, t, LANGS, onLangChange } from './i18n.js';
-import { alertBox, focusHeading } from './ui.js';
+import { alertBox, errorText, focusHeading } from './ui.js';
 import loginView from './views/login.js';
 import registerView from './views/register.js';
 import forgotView from './views/forgot.js';
@@ -85,6 +85,33 @@ const ctx = {
   },
 };
 
+// A card opened from a cooperative (issue #11): /source/oauth/callback/{coop}/ sends the
+// browser to #/enter/<token>. The one-time token waits in this tab's sessionStorage (out of
+// the address bar at once) until the member is signed in and has a card; then
+// POST /card/entries/<token> links the card and the cooperative is told.
+const ENTRY_KEY = 'cardcoop.entry';
+
+function takeEntryToken() {
+  const found = location.hash.match(/^#\/enter\/([A-Za-z0-9_-]{20,100})$/);
+  if (!found) return;
+  sessionStorage.setItem(ENTRY_KEY, found[1]);
+  history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+}
+
+async function linkEntry() {
+  const token = sessionStorage.getItem(ENTRY_KEY);
+  if (!token || !state.isLoggedIn()) return;
+  try {
+    const linked = await api.post(`/card/entries/${encodeURIComponent(token)}`, {});
+    sessionStorage.removeItem(ENTRY_KEY);
+    flashes.push({ text: T('entry.linked', { coop: linked.coop || linked.coopname }), kind: 'success' });
+  } catch (err) {
+    if (err instanceof api.ApiError && err.code === 'no_card') return; // once the card is opened
+    sessionStorage.removeItem(ENTRY_KEY);
+    flashes.push({ text: err instanceof api.ApiError && err.status === 404 ? T('entry.expired') : errorText(err), kind: 'error' });
+  }
+}
+
 function currentRoute() {
   return location.hash.replace(/^#\/?/, '').replace(/\/+$/, '');
 }
@@ -97,6 +124,8 @@ async function render() {
   if (!route) return ctx.go(state.isLoggedIn() ? authorize.home() : 'login');
   if (route.auth && !state.isLoggedIn()) return ctx.go('login');
   if (!route.auth && !route.any && state.isLoggedIn()) return ctx.go(authorize.home());
+  await linkEntry();
+  if (id !== renderId) return;
   const locked = route.auth && !state.isUnlocked() && (route.keys ? route.keys() : true);
   renderBar(name);
   document.title = `${t(locked ? 'locked.title' : route.title)} — id.card.coop`;
@@ -174,5 +203,6 @@ async function resumeSession() {
 }
 
 document.documentElement.lang = getLang();
+takeEntryToken();
 window.addEventListener('hashchange', () => void render());
 void resumeSession().then(render);

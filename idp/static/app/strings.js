@@ -262,6 +262,8 @@ export const STRINGS = {
   'access.scope.share': { ru: 'данные карты', en: 'card data' },
   'access.scope.account': { ru: 'аккаунт в кооперативе', en: 'cooperative account' },
   'access.scope.other': { ru: 'другое', en: 'other' },
+  'entry.linked': { ru: 'Карта связана с кооперативом «{coop}». Кооператив получил уведомление.', en: 'Your card is linked to the cooperative “{coop}”. The cooperative has been told.' },
+  'entry.expired': { ru: 'Ссылка из кооператива устарела или уже использована. Начните заново на сайте кооператива.', en: 'The link from the cooperative has expired or was used already. Start again on the cooperative’s site.' },
   'disclosures.title': { ru: 'Запросы вашего профиля', en: 'Requests for your profile' },
   'disclosures.lead': { ru: 'Кооператив просит другой кооператив, где вы состоите, передать ему ваш профиль пайщика. Профиль передаётся напрямую между кооперативами, card.coop его не видит. Без вашего согласия ничего не передаётся.', en: 'A cooperative asks another cooperative you belong to for your member profile. The profile goes directly between the cooperatives; card.coop never sees it. Nothing is handed over without your consent.' },
   'disclosures.question': { ru: '«{requester}» просит «{source}» передать ему ваш профиль пайщика.', en: '“{requester}” asks “{source}” to hand it your member profile.' },
