@@ -27,6 +27,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from tests.idp.conftest import run_worker
+from tests.idp.network import CHAIN_ID, Mono
 from tests.leaks import LogRecorder, database_dump, find_leaks, recording_logs
 from tests.live import free_port, serving
 
@@ -84,6 +85,19 @@ def live_idp(make_app: Callable[..., Flask]) -> Iterator[LiveIdp]:
     app.config["TESTING"] = False  # behave like a served app (errors as JSON, not raised)
     with serving(app, port):
         yield LiveIdp(app, url)
+
+
+@pytest.fixture
+def network_idp(make_app: Callable[..., Flask]) -> Iterator[tuple[LiveIdp, Mono]]:
+    """A live idp configured for the ВОСХОД network (issue #11), and the network's keys."""
+    net = Mono()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = make_app(kdf_iterations=100_000, idp_url=url, network_chain_id=CHAIN_ID,
+                   network_trust_anchor=net.ano["public"])
+    app.config["TESTING"] = False
+    with serving(app, port):
+        yield LiveIdp(app, url), net
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
@@ -16,23 +13,10 @@ from idp.card.models import Card
 from idp.models import Member
 from tests.e2e.conftest import LiveIdp, guide_shot
 from tests.e2e.test_sharing import PASSWORD, log_in, member_with_card
-from tests.idp.network import CHAIN_ID, COOP, OUTSIDER, Mono, admitted, post
+from tests.idp.network import COOP, OUTSIDER, Mono, admitted, post
 from tests.idp.test_network_webhooks import Cooperative, deliver
-from tests.live import free_port, serving
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def network_idp(make_app: Callable[..., Flask]) -> Iterator[tuple[LiveIdp, Mono]]:
-    net = Mono()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    app = make_app(kdf_iterations=100_000, idp_url=url, network_chain_id=CHAIN_ID,
-                   network_trust_anchor=net.ano["public"])
-    app.config["TESTING"] = False
-    with serving(app, port):
-        yield LiveIdp(app, url), net
 
 
 def test_the_holder_allows_a_disclosure_in_the_browser(

@@ -5,33 +5,17 @@ that is already signed in), then at card.coop; the card is linked and the cooper
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 
 from tests.e2e.conftest import LiveIdp
 from tests.e2e.test_sharing import log_in, member_with_card
-from tests.idp.network import CHAIN_ID, COOP, Mono, admitted, post
+from tests.idp.network import COOP, Mono, admitted, post
 from tests.idp.test_network_entry import CoopId
 from tests.idp.test_network_webhooks import Cooperative, deliver
-from tests.live import free_port, serving
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def network_idp(make_app: Callable[..., Flask]) -> Iterator[tuple[LiveIdp, Mono]]:
-    net = Mono()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    app = make_app(kdf_iterations=100_000, idp_url=url, network_chain_id=CHAIN_ID,
-                   network_trust_anchor=net.ano["public"])
-    app.config["TESTING"] = False
-    with serving(app, port):
-        yield LiveIdp(app, url), net
 
 
 def test_a_card_opened_from_the_cooperative_is_linked(
