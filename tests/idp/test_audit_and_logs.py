@@ -74,3 +74,13 @@ def test_no_secret_reaches_a_log_line(app, client, caplog):
     for secret in (hash_key, code_mail_text, ok["accessToken"], ok["refreshToken"],
                    member.tokens["refreshToken"]):
         assert secret not in text
+
+
+def test_the_request_id_the_front_sends_is_kept_and_a_bad_one_replaced(client) -> None:
+    """Behind nginx the front names every request (deploy/nginx.conf.template); the app logs
+    and answers that id, and makes its own only when the header is missing or not sane."""
+    kept = client.get("/health", headers={"X-Request-ID": "0123456789abcdef0123456789abcdef"})
+    assert kept.headers["X-Request-ID"] == "0123456789abcdef0123456789abcdef"
+    forged = client.get("/health", headers={"X-Request-ID": "x\tINFO forged"})
+    assert forged.headers["X-Request-ID"] != "x\tINFO forged"
+    assert len(forged.headers["X-Request-ID"]) == 32
