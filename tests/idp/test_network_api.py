@@ -96,6 +96,11 @@ def test_refused_documents_say_why(api: FlaskClient, net: Mono) -> None:
     (json.dumps({"payload": {}, "signature": "x", "chain": []}).encode(), "application/json",
      400),
     (b'{"payload": {"a": "' + b"x" * 2_000_000 + b'"}}', "application/json", 413),
+    # JSON that RFC 8785 cannot represent (NaN), and a control character in a value.
+    (b'{"payload": {"type": "coop_admission", "n": NaN}, "signature": "x", "chain": []}',
+     "application/json", 400),
+    (rb'{"payload": {"type": "coop\u0000admission"}, "signature": "x", "chain": []}',
+     "application/json", 400),
 ])
 def test_bodies_that_are_not_documents_are_refused(api: FlaskClient, body: bytes,
                                                    content_type: str, status: int) -> None:

@@ -388,3 +388,32 @@ def test_a_disclosure_is_answered_once_under_a_burst(
         events = db.session.scalars(select(WebhookEvent.event).where(
             WebhookEvent.event.like("disclosure.%"))).all()
     assert len(events) == 1
+
+
+def test_parallel_copies_of_an_attestation_leave_one_record(
+        make_app: Callable[..., Flask], base_settings: dict[str, Any], tmp_path: Path) -> None:
+    """MONO re-sends freshly signed copies of a membership (issue #11): sent at once on several
+    workers they all answer the one attestation's id."""
+    from idp.network.models import Attestation
+    from tests.idp.network import CHAIN_ID, Mono, admitted, post
+
+    net = Mono()
+    settings = {"ratelimit_enabled": False, "network_chain_id": CHAIN_ID,
+                "network_trust_anchor": net.ano["public"]}
+    app = make_app(**settings)
+    api = app.test_client()
+    admitted(api, net)
+    assert post(api, "/v1/coops/connect", net.connect_document()).status_code == 200
+    holder = card_holder(app, app.test_client())
+    card_id = app.test_client().get("/card", headers=holder.bearer).json["card_id"]
+    copies = [net.document("membership", card_id=card_id, member_since="2025-03-01",
+                           identity={"kind": "individual", "public": {}, "digests": {}})
+              for _ in range(8)]
+    with production_server(base_settings | settings, tmp_path, workers=2) as server:
+        race = Race(app, server)
+        responses = race.burst([race.post("/v1/attestations", copy) for copy in copies])
+        race.assert_no_server_errors(responses)
+        assert {r.status_code for r in responses} == {201}
+        assert len({r.json()["id"] for r in responses}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attestation)) == 1
