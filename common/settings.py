@@ -13,10 +13,14 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse_many
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from cardcoop.protocol.accounts import is_valid_antelope_name
+from cardcoop.protocol.errors import InvalidKey
+from cardcoop.protocol.k1 import K1PublicKey
 
 ENV_PREFIX = "CARDCOOP_"
 DEFAULT_INSTANCE = Path("instance")
@@ -111,6 +115,20 @@ class Settings(BaseSettings):
         if url.get_backend_name() not in {"postgresql", "sqlite"}:
             raise ValueError("only postgresql:// and sqlite:// are supported")
         return value
+
+    @field_validator("network_trust_anchor", "network_operator")
+    @classmethod
+    def _network(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.field_name == "network_operator":
+            if not is_valid_antelope_name(value or ""):
+                raise ValueError("must be the operator cooperative's account name")
+            return value
+        if not value:
+            return None
+        try:
+            return K1PublicKey.from_string(value).to_string()
+        except InvalidKey:
+            raise ValueError("must be a K1 public key (PUB_K1_... or EOS...)") from None
 
     @field_validator("redis_url")
     @classmethod

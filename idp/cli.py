@@ -13,8 +13,7 @@ from flask.cli import with_appcontext
 from common.db import db
 from common.outbox import DeliveryReport, deliver_due
 from idp.models import Outbox
-from idp.network import service as network
-from idp.network import webhooks
+from idp.network import disclosures, webhooks
 from idp.notifications import build_notifiers
 from idp.services import services
 
@@ -44,7 +43,7 @@ def worker_command(once: bool) -> None:
         db.session.remove()
         # The network (issue #11): unanswered disclosures expire (the requester is told), and
         # the webhooks have their own outbox, in order per cooperative.
-        network.expire_due()
+        disclosures.expire_due()
         hooks = webhooks.deliver_due(db.session, services().network_keys.current()[1],
                                      max_attempts=settings.outbox_max_attempts)
         db.session.remove()

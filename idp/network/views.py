@@ -19,7 +19,7 @@ from common.openapi import Redirect, page_errors
 from idp.access.service import registry_answers
 from idp.auth.bearer import current_session
 from idp.card.service import find_card
-from idp.network import documents, entry, service
+from idp.network import disclosures, documents, entry, service
 from idp.network.documents import DocumentRefused, SignedDocument
 from idp.network.models import NetworkCooperative
 from idp.oauth.errors import error_page
@@ -160,14 +160,14 @@ def make_blueprint() -> Blueprint:
               description="The holder decides in card.coop; the id is the grant's jti. 409 "
                           "while an earlier request for the same profile waits.")
     def request_disclosure(body: Envelope) -> tuple[IdOut, int]:
-        return IdOut(id=service.request_disclosure(services(), signed("disclosure_request")).id
+        return IdOut(id=disclosures.request_disclosure(services(), signed("disclosure_request")).id
                      ), 201
 
     @bp.post("/disclosures/delivered")
     @endpoint(summary="The source reports the profile handed over (disclosure_delivered)",
               tags=tags, body=Envelope, responses={200: DeliveredOut}, errors=SIGNED_ERRORS)
     def disclosure_delivered(body: Envelope) -> DeliveredOut:
-        return DeliveredOut(id=service.delivered(signed("disclosure_delivered")).id,
+        return DeliveredOut(id=disclosures.delivered(signed("disclosure_delivered")).id,
                             status="delivered")
 
     @bp.post("/attestations/<attestation_id>/revoke")
@@ -201,12 +201,12 @@ def make_member_blueprint() -> Blueprint:
     @bp.get("/card/disclosures")
     @endpoint(summary="Requests of cooperatives for the member's profile, waiting for an answer",
               tags=tags, auth="bearer", responses={200: DisclosuresOut}, errors=(404, 429))
-    def disclosures() -> DisclosuresOut:
+    def waiting_disclosures() -> DisclosuresOut:
         return DisclosuresOut(disclosures=[
             DisclosureOut(id=d.id, requester=d.requester, requester_name=requester,
                           source=d.source, source_name=source, created_at=d.created_at,
                           expires_at=d.expires_at)
-            for d, requester, source in service.pending_disclosures(my_card_id())])
+            for d, requester, source in disclosures.pending(my_card_id())])
 
     @bp.post("/card/entries/<token>")
     @endpoint(summary="Link the member's card to their sign-in at a cooperative (link.created)",
@@ -221,7 +221,7 @@ def make_member_blueprint() -> Blueprint:
 
     for answer, allow in (("allow", True), ("deny", False)):
         def decide(disclosure_id: str, allow: bool = allow) -> DecisionOut:
-            status = service.decide(services(), my_card_id(), disclosure_id, allow=allow)
+            status = disclosures.decide(services(), my_card_id(), disclosure_id, allow=allow)
             return DecisionOut(id=disclosure_id, status=status)
 
         bp.add_url_rule(

@@ -95,6 +95,10 @@ def test_too_few_kdf_iterations_are_refused(monkeypatch):
     ("env", "staging"),
     ("max_body_bytes", "10"),
     ("ratelimit_enabled", "perhaps"),
+    ("network_chain_id", "not-hex"),
+    ("network_trust_anchor", "PUB_K1_notakey"),
+    ("network_operator", "Not An Account"),
+    ("network_document_max_age", "5"),
 ])
 def test_bad_values_name_the_variable(monkeypatch, variable, value):
     message = env_error(monkeypatch, **{variable: value})

@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from common.db import db, utcnow
-from idp.network import service
+from idp.network import disclosures
 from idp.network.models import Disclosure
 from tests.idp.conftest import mails_to
 from tests.idp.mono import mono
@@ -127,9 +127,9 @@ def test_an_unanswered_disclosure_expires_and_the_requester_is_told(
     s = scene(network_app, api, net, httpserver)
     disclosure_id = s.ask().json["id"]
     with network_app.app_context():
-        assert service.expire_due(utcnow() + timedelta(minutes=9)) == 0
-        assert service.expire_due(utcnow() + timedelta(minutes=11)) == 1
-        assert service.expire_due(utcnow() + timedelta(minutes=12)) == 0
+        assert disclosures.expire_due(utcnow() + timedelta(minutes=9)) == 0
+        assert disclosures.expire_due(utcnow() + timedelta(minutes=11)) == 1
+        assert disclosures.expire_due(utcnow() + timedelta(minutes=12)) == 0
         assert db.session.scalar(select(Disclosure.status)) == "expired"
     assert s.answer(disclosure_id, "allow").status_code == 404
     assert [e["disclosure_id"] for e in s.events() if e["event"] == "disclosure.expired"] == [
