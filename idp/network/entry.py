@@ -156,7 +156,13 @@ def _id_token_claims(ctx: IdpServices, coop: NetworkCooperative, endpoints: dict
     return dict(token.claims)
 
 
-def link(card_id: uuid.UUID, token: str) -> NetworkEntry:
+@dataclass(frozen=True)
+class Linked:
+    coopname: str
+    display_name: str
+
+
+def link(card_id: uuid.UUID, token: str) -> Linked:
     """``POST /card/entries/{token}``: the card linked to the subject, ``link.created`` queued.
     An entry token works once (parallel copies meet the compare-and-set)."""
     if not 20 <= len(token) <= 100:
@@ -171,9 +177,10 @@ def link(card_id: uuid.UUID, token: str) -> NetworkEntry:
                        "cooperative.", code="unknown_entry")
     entry = db.session.get(NetworkEntry, token_hash)
     card = db.session.get(Card, card_id)
-    assert entry is not None and card is not None
+    coop = db.session.get(NetworkCooperative, entry.coopname) if entry else None
+    assert entry is not None and card is not None and coop is not None
     webhooks.queue(db.session, entry.coopname, "link.created", {
         "card_id": str(card_id), "card_number": card.number, "coopname": entry.coopname,
         "external_subject": entry.external_subject, "origin": "enter"})
     db.session.commit()
-    return entry
+    return Linked(coop.coopname, coop.display_name)

@@ -13,7 +13,6 @@ from pydantic import Field
 from werkzeug.wrappers import Response as BaseResponse
 
 from common.api import Schema, endpoint
-from common.db import db
 from common.errors import ApiError, InvalidRequest, NotFound
 from common.openapi import Redirect, page_errors
 from idp.access.service import registry_answers
@@ -21,7 +20,6 @@ from idp.auth.bearer import current_session
 from idp.card.service import find_card
 from idp.network import disclosures, documents, entry, service
 from idp.network.documents import DocumentRefused, SignedDocument
-from idp.network.models import NetworkCooperative
 from idp.oauth.errors import error_page
 from idp.services import services
 
@@ -215,9 +213,7 @@ def make_member_blueprint() -> Blueprint:
                           "/source/oauth/callback/{coopname}/, valid 30 minutes.")
     def link_card(token: str) -> LinkedOut:
         linked = entry.link(my_card_id(), token)
-        coop = db.session.get(NetworkCooperative, linked.coopname)
-        return LinkedOut(coopname=linked.coopname,
-                         coop=coop.display_name if coop else linked.coopname)
+        return LinkedOut(coopname=linked.coopname, coop=linked.display_name)
 
     for answer, allow in (("allow", True), ("deny", False)):
         def decide(disclosure_id: str, allow: bool = allow) -> DecisionOut:
