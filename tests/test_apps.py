@@ -98,6 +98,8 @@ def test_apps_are_distinct_with_distinct_session_cookies(apps):
     assert len(set(names.values())) == 3
     assert "session" not in names.values()  # Flask's default would be shared by every app
     for name, app in apps.items():
+        if name == "idp":
+            continue  # idp has no Flask session at all (below)
         # What a browser actually receives: the app's own cookie name, HttpOnly, SameSite.
         app.add_url_rule("/h4-session", "h4_session",
                          lambda: (session.__setitem__("seen", True), "ok")[1])
@@ -105,6 +107,26 @@ def test_apps_are_distinct_with_distinct_session_cookies(apps):
         cookie = response.headers["Set-Cookie"]
         assert cookie.startswith(names[name] + "="), cookie
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_idp_uses_no_flask_session(apps):
+    """idp's sessions are its own (cardcoop_session, in the database): Flask's signed-cookie
+    session is off, so reading it finds nothing, writing to it fails, and no cookie is set."""
+    app = apps["idp"]
+    seen: list[object] = []
+
+    def probe() -> str:
+        seen.append(session.get("seen"))
+        try:
+            session["seen"] = True
+        except RuntimeError:
+            seen.append("refused")
+        return "ok"
+
+    app.add_url_rule("/h4-session", "h4_session", probe)
+    response = app.test_client().get("/h4-session")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert seen == [None, "refused"]
 
 
 @pytest.mark.parametrize("name", FACTORIES)

@@ -30,6 +30,7 @@ import pytest
 import requests
 from flask import Flask
 
+from cardcoop.protocol.k1 import K1PrivateKey
 from tests.fuzz import runner
 from tests.fuzz.credentials import Credentials, obtain
 from tests.idp.conftest import run_worker
@@ -41,7 +42,9 @@ CI_MAX_EXAMPLES = 75  # two seeds in ~3 min on 2 cores, under coverage, while fa
 LONG_MAX_EXAMPLES = 1000
 # A round must end well within the access tokens' 15 minutes: each gets fresh credentials.
 ROUND_SECONDS = 600
-SETTINGS = {"ratelimit_enabled": False, "dev_mailbox": True}
+# The network is configured as in production (an unconfigured one answers its documents 503).
+SETTINGS = {"ratelimit_enabled": False, "dev_mailbox": True, "network_chain_id": "ab" * 32,
+            "network_trust_anchor": K1PrivateKey.generate().public_key.to_string()}
 
 
 @dataclass

@@ -91,23 +91,33 @@ const ctx = {
 // POST /card/entries/<token> links the card and the cooperative is told.
 const ENTRY_KEY = 'cardcoop.entry';
 
+/** sessionStorage, or nothing where the browser refuses it (a third-party frame, say). */
+function entryStore() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
 function takeEntryToken() {
   const found = location.hash.match(/^#\/enter\/([A-Za-z0-9_-]{20,100})$/);
   if (!found) return;
-  sessionStorage.setItem(ENTRY_KEY, found[1]);
+  entryStore()?.setItem(ENTRY_KEY, found[1]);
   history.replaceState(null, '', `${location.pathname}${location.search}#/`);
 }
 
 async function linkEntry() {
-  const token = sessionStorage.getItem(ENTRY_KEY);
-  if (!token || !state.isLoggedIn()) return;
+  const store = entryStore();
+  const token = store?.getItem(ENTRY_KEY);
+  if (!store || !token || !state.isLoggedIn()) return;
   try {
     const linked = await api.post(`/card/entries/${encodeURIComponent(token)}`, {});
-    sessionStorage.removeItem(ENTRY_KEY);
+    store.removeItem(ENTRY_KEY);
     flashes.push({ text: T('entry.linked', { coop: linked.coop || linked.coopname }), kind: 'success' });
   } catch (err) {
     if (err instanceof api.ApiError && err.code === 'no_card') return; // once the card is opened
-    sessionStorage.removeItem(ENTRY_KEY);
+    store.removeItem(ENTRY_KEY);
     flashes.push({ text: err instanceof api.ApiError && err.status === 404 ? T('entry.expired') : errorText(err), kind: 'error' });
   }
 }
