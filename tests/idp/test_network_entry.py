@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 from werkzeug import Request, Response
 
 from tests.idp.network import COOP, Mono, admitted, post
@@ -166,3 +167,25 @@ def test_entry_for_an_unknown_cooperative_and_bad_tokens(network_app: Flask,
     for token in ("short", "a" * 43, "a" * 500):
         assert browser.post(f"/card/entries/{token}", headers=holder.bearer).status_code == 404
     assert network_app.test_client().post(f"/card/entries/{'a' * 43}").status_code == 401
+
+
+def test_an_entry_token_expires(network_app: Flask, coopid: CoopId) -> None:
+    """The member has half an hour from the CoopID's answer to open the card."""
+    from datetime import timedelta
+
+    from common.db import db, utcnow
+    from idp.network.models import NetworkEntry
+
+    browser = network_app.test_client()
+    token = signed_in_at_coopid(browser, coopid, "late-member").headers["Location"].rsplit(
+        "/", 1)[1]
+    with network_app.app_context():
+        entry = db.session.scalars(select(NetworkEntry)).one()
+        entry.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    holder = card_holder(network_app, browser)
+    late = browser.post(f"/card/entries/{token}", headers=holder.bearer)
+    assert (late.status_code, late.json["error"]) == (404, "unknown_entry")
+    while deliver(network_app).sent:
+        pass
+    assert not [b for b, _ in coopid.hooks.received if b["event"] == "link.created"]  # type: ignore[attr-defined]
