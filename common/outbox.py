@@ -68,6 +68,16 @@ class DeliveryReport:
     retried: int = 0
     dead: int = 0
 
+    @property
+    def busy(self) -> bool:
+        """Something was due: the worker looks again at once instead of sleeping."""
+        return bool(self.sent or self.retried or self.dead)
+
+    def __iadd__(self, other: DeliveryReport) -> DeliveryReport:
+        self.sent, self.retried = self.sent + other.sent, self.retried + other.retried
+        self.dead += other.dead
+        return self
+
 
 def backoff(attempts: int) -> timedelta:
     """Exponential from 5 s, capped at an hour, with jitter so that retries don't stampede."""

@@ -44,14 +44,11 @@ def worker_command(once: bool) -> None:
         # The network (issue #11): unanswered disclosures expire (the requester is told), and
         # the webhooks have their own outbox, in order per cooperative.
         disclosures.expire_due()
-        hooks = webhooks.deliver_due(db.session, services().network_keys.current()[1],
-                                     max_attempts=settings.outbox_max_attempts)
+        report += webhooks.deliver_due(db.session, services().network_keys.current()[1],
+                                       max_attempts=settings.outbox_max_attempts)
         db.session.remove()
-        total.sent += report.sent + hooks.sent
-        total.retried += report.retried + hooks.retried
-        total.dead += report.dead + hooks.dead
-        idle = not (report.sent or report.retried or report.dead
-                    or hooks.sent or hooks.retried or hooks.dead)
+        total += report
+        idle = not report.busy
         if once and idle:  # everything that was due is handled (retries wait for later)
             click.echo(f"sent {total.sent}, retried {total.retried}, dead {total.dead}")
             return

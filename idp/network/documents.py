@@ -67,6 +67,7 @@ class SignedDocument:
     coopname: str  # the signer, verified
     signer: K1PublicKey
     signature: str
+    issued_at: datetime
 
 
 def canonical(value: Any) -> bytes:
@@ -92,7 +93,7 @@ def verify(envelope: object, trust: Trust, *, now: datetime | None = None) -> Si
         raise DocumentRefused("invalid_document", "payload.coopname is not an account name.")
     if payload["chain_id"] != trust.chain_id:
         raise DocumentRefused("wrong_chain", "payload.chain_id is not this network's chain.")
-    _check_fresh(payload["issued_at"], trust, now)
+    issued_at = _check_fresh(payload["issued_at"], trust, now)
     try:
         signer = recover_signer(envelope.get("signature"), canonical(payload))
     except InvalidSignature as error:
@@ -105,10 +106,10 @@ def verify(envelope: object, trust: Trust, *, now: datetime | None = None) -> Si
         raise DocumentRefused("wrong_signer",
                               f"The signature is not by {coopname}'s certification key.",
                               status=403)
-    return SignedDocument(payload, coopname, signer, str(envelope["signature"]))
+    return SignedDocument(payload, coopname, signer, str(envelope["signature"]), issued_at)
 
 
-def _check_fresh(issued_at: str, trust: Trust, now: datetime) -> None:
+def _check_fresh(issued_at: str, trust: Trust, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(issued_at)
     except ValueError:
@@ -121,6 +122,7 @@ def _check_fresh(issued_at: str, trust: Trust, now: datetime) -> None:
     if moment < now - trust.max_age:
         raise DocumentRefused("stale_document",
                               "payload.issued_at is too old: sign the document again.")
+    return moment
 
 
 def _certified_key(coopname: str, chain: object, trust: Trust, now: datetime) -> K1PublicKey:

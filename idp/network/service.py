@@ -10,7 +10,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -192,7 +192,7 @@ def attest(doc: SignedDocument) -> Attestation:
                              code="invalid_document") from None
     identity = _identity(p.get("identity"))
     now = utcnow()
-    issued_at = _issued_at(p)
+    issued_at = doc.issued_at
     row = db.session.execute(
         dialect_insert(Attestation).values(
             id=f"att_{secrets.token_urlsafe(16)}", coopname=coop.coopname, card_id=card_id,
@@ -260,10 +260,6 @@ def _identity(value: object) -> dict[str, Any]:
                for k, v in digests.items()):
         raise problem
     return {"kind": value["kind"], "public": public, "digests": digests}
-
-
-def _issued_at(payload: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(payload["issued_at"])  # verify() checked it parses, aware
 
 
 # --- events for the cooperatives ---------------------------------------------------------------

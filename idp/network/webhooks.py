@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from cardcoop.protocol.k1 import K1PrivateKey
 from common.db import DbSession, utcnow
-from common.outbox import DEAD, PENDING, SENT, backoff
+from common.outbox import DEAD, PENDING, SENT, DeliveryReport, backoff
 from idp.network.documents import canonical
 from idp.network.models import NetworkCooperative, WebhookEvent
 from idp.network.signatures import sign_message
@@ -58,16 +57,9 @@ def post_with_requests(url: str, body: bytes, headers: dict[str, str]) -> int:
                          allow_redirects=False).status_code
 
 
-@dataclass
-class WebhookReport:
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-
-
 def deliver_due(session: DbSession, key: K1PrivateKey, *, max_attempts: int,
                 post: Poster = post_with_requests, batch: int = 20,
-                now: datetime | None = None) -> WebhookReport:
+                now: datetime | None = None) -> DeliveryReport:
     """Deliver the due head of each cooperative's queue (its oldest pending event) and commit.
     ``SKIP LOCKED``: several workers never send one event twice on PostgreSQL."""
     now = now or utcnow()
@@ -81,7 +73,7 @@ def deliver_due(session: DbSession, key: K1PrivateKey, *, max_attempts: int,
         .where(WebhookEvent.status == PENDING, WebhookEvent.next_attempt_at <= now, head)
         .order_by(WebhookEvent.id).limit(batch)
         .with_for_update(skip_locked=True, of=WebhookEvent)).all()
-    report = WebhookReport()
+    report = DeliveryReport()
     for row, url in rows:
         _deliver_one(row, url, key, post, max_attempts, now, report)
     session.commit()
@@ -89,7 +81,7 @@ def deliver_due(session: DbSession, key: K1PrivateKey, *, max_attempts: int,
 
 
 def _deliver_one(row: WebhookEvent, url: str | None, key: K1PrivateKey, post: Poster,
-                 max_attempts: int, now: datetime, report: WebhookReport) -> None:
+                 max_attempts: int, now: datetime, report: DeliveryReport) -> None:
     row.attempts += 1
     body = canonical(row.body)
     try:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from werkzeug import Request, Response
 
 from common.db import db, utcnow
+from common.outbox import DeliveryReport
 from idp.cli import worker_command
 from idp.network import webhooks
 from idp.network.models import WebhookEvent
@@ -43,7 +44,7 @@ class Cooperative:
         return Response('{"accepted":true}', status=201, content_type="application/json")
 
 
-def deliver(app: Flask, *, at: Any = None) -> webhooks.WebhookReport:
+def deliver(app: Flask, *, at: Any = None) -> DeliveryReport:
     with app.app_context():
         return webhooks.deliver_due(db.session, services().network_keys.current()[1],
                                     max_attempts=8, now=at)
