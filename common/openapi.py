@@ -84,6 +84,10 @@ def page_errors(*statuses: int) -> dict[int, type[BaseModel]]:
 SECURITY_SCHEMES: dict[str, Any] = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                "description": "The member's access token (ES256 JWT, ≤ 15 min)."},
+    "memberApi": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                  "description": "The member's access token, or one that card.coop's own app "
+                                 "(portal, business) got for the member with the scope "
+                                 "`cardcoop:member`: the member's API."},
     "coopToken": {"type": "http", "scheme": "bearer",
                   "description": "A cooperative's access token (opaque) from the token "
                                  "endpoint; it reads one member's grant only."},

@@ -64,7 +64,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     from idp import devmail, pages, wellknown
     from idp.access import views as access_views
     from idp.auth import views as auth_views
-    from idp.auth.bearer import current_session
+    from idp.auth.bearer import current_session, member_api_session
     from idp.auth.cookie import browser_cookie_present
     from idp.card import views as card_views
     from idp.cooperatives import views as cooperative_views
@@ -75,6 +75,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     from idp.tokens import ALG, ID_TOKEN_ALGS
 
     register_authenticator(app, "bearer", current_session)
+    register_authenticator(app, "memberApi", member_api_session)
     register_authenticator(app, "coopToken", current_coop_token)
     register_authenticator(app, "clientAuth", client_credentials_present)
     register_authenticator(app, "sessionCookie", browser_cookie_present)

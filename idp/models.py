@@ -156,6 +156,10 @@ class RefreshToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     rotated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # None: the member's own (idp's pages, API clients of /auth/*); else the first-party app
+    # it was issued to at the token endpoint. A token is only ever good for its own holder.
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("idp_oauth_clients.client_id", ondelete="CASCADE"))
 
 
 class SigningKey(Base):
@@ -179,6 +183,8 @@ class AuditEvent(Base):
     """Append-only account history (issue #2); updates and deletes are refused."""
 
     __tablename__ = "idp_audit_events"
+    # The member's history, newest first, a page at a time (idp/auth/activity.py).
+    __table_args__ = (Index("ix_idp_audit_events_member_history", "member_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)

@@ -13,7 +13,11 @@ from flask import Blueprint, Response, abort, render_template, request, send_fro
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
+from common.api import endpoint
 from common.errors import http_error_response
+from common.openapi import HtmlPage
+from common.security import CSP
+from idp.oauth import clients
 
 WIDGET = Path(__file__).resolve().parents[1] / "widget"
 # Only the browser modules and the built noble bundle; never package.json, tests or node_modules.
@@ -30,6 +34,28 @@ def make_blueprint() -> Blueprint:
     @bp.get("/")
     def app_shell() -> ResponseReturnValue:
         return render_template("idp/app.html")
+
+    @bp.get("/frame/card")
+    @endpoint(summary="The card view for card.coop's own apps to frame", tags=("card",),
+              responses={200: HtmlPage}, errors=(),
+              description="An HTML page, framable only by the first-party apps' registered "
+                          "origins (CSP frame-ancestors). `parent` (one of those origins) is "
+                          "where the page reports its height (postMessage "
+                          "`cardcoop:resize`). The member unlocks the keys inside the frame; "
+                          "the personal data is decrypted there and never leaves it.")
+    def card_frame() -> ResponseReturnValue:
+        """The card view for card.coop's own apps to frame (idp/static/app/embed.js): only
+        their registered origins may (CSP frame-ancestors); ``parent`` names which one, so
+        that the page can report its height to it, and is ignored unless registered."""
+        origins = clients.frame_origins()
+        parent = request.args.get("parent")
+        response = Response(render_template("idp/app.html", embed="card",
+                                            embed_parent=parent if parent in origins else None))
+        ancestors = " ".join(origins) or "'none'"
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @bp.app_errorhandler(404)
     def not_found(error: NotFound) -> ResponseReturnValue:

@@ -36,6 +36,9 @@ ID_TOKEN_ALGS = (ID_TOKEN_DEFAULT_ALG, ALG)
 RSA_BITS = 2048
 TOKEN_TYPE = "at+jwt"  # noqa: S105 — RFC 9068 §2.1: keeps an ID token from passing as an access token
 CACHE_SECONDS = 30.0
+# The client_id of the tokens idp's own pages and API clients hold (/auth/*). A token issued
+# to a first-party app names that app instead, and a scope (idp/oauth/first_party.py).
+OWN_CLIENT_ID = "id.card.coop"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,14 @@ class AccessClaims:
     session_id: uuid.UUID
     expires_at: int
     raw: dict[str, Any]
+
+    @property
+    def client_id(self) -> str:
+        return str(self.raw.get("client_id") or OWN_CLIENT_ID)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(str(self.raw.get("scope") or "").split())
 
 
 Key = ECKey | RSAKey
@@ -168,12 +179,16 @@ class TokenService:
 
     # -- tokens ---------------------------------------------------------------------------
 
-    def issue(self, member_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, int]:
+    def issue(self, member_id: uuid.UUID, session_id: uuid.UUID, *,
+              client_id: str = OWN_CLIENT_ID, scope: str | None = None) -> tuple[str, int]:
         signing = self.signing_key(ALG)
         now = int(time.time())
-        claims = {"iss": self.issuer, "sub": str(member_id), "aud": self.issuer,
-                  "client_id": "id.card.coop", "sid": str(session_id), "iat": now,
-                  "exp": now + self.ttl, "jti": secrets.token_urlsafe(12)}
+        claims: dict[str, Any] = {
+            "iss": self.issuer, "sub": str(member_id), "aud": self.issuer,
+            "client_id": client_id, "sid": str(session_id), "iat": now,
+            "exp": now + self.ttl, "jti": secrets.token_urlsafe(12)}
+        if scope:
+            claims["scope"] = scope  # RFC 9068 §2.2.3
         header = {"alg": ALG, "typ": TOKEN_TYPE, "kid": signing.kid}
         return jwt.encode(header, claims, signing, algorithms=[ALG]), self.ttl
 

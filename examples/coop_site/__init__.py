@@ -361,6 +361,20 @@ def _routes(app: Flask) -> None:
             s.redirect_uri, scope, state=flow["state"], code_challenge=flow["code_challenge"],
             nonce=flow["nonce"] or None, fields=fields))
 
+    @app.get("/login")
+    def third_party_login() -> Any:
+        """OpenID Connect Core §4, Third-Party Initiated Login: the portal's "go to the
+        cooperative" lands here with ``iss``; the sign-in then runs as always, and idp's single
+        sign-on answers it without a page for a member signed in there."""
+        iss = request.args.get("iss")
+        if iss is not None and iss.rstrip("/") != site().idp_url:
+            return error_page("issuer_mismatch", 400)
+        s = site()
+        flow = _start_flow("redirect", SIGN_IN_SCOPE)
+        return redirect(s.coop.authorization_url(
+            s.redirect_uri, SIGN_IN_SCOPE, state=flow["state"],
+            code_challenge=flow["code_challenge"], nonce=flow["nonce"] or None))
+
     @app.get("/callback")
     def callback() -> tuple[str, int]:
         iss = request.args.get("iss")

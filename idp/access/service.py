@@ -34,6 +34,7 @@ from common.security import ClientInfo
 from common.voskhod import Cooperative, RegistryUnavailable, UnknownCooperative
 from common.voskhod.port import STATUS_ACCEPTED, STATUS_NONE
 from idp import audit
+from idp.auth.devices import device_name
 from idp.card.models import Card, CoopAccount
 from idp.card.service import find_card
 from idp.models import AuthSession, Member
@@ -211,7 +212,7 @@ def _jwe_header(jwe: str) -> dict[str, Any]:
     return header
 
 
-def _claims(ctx: IdpServices, member: Member, card: Card, scopes: list[str],
+def server_claims(ctx: IdpServices, member: Member, card: Card, scopes: list[str],
             session: AuthSession) -> dict[str, Any]:
     """What the ID token and userinfo will say: only what the server knows in clear."""
     claims: dict[str, Any] = {"sub": str(card.id), "sid": str(session.id),
@@ -272,7 +273,7 @@ def share(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, s
     if sso.password_too_old(session, params):
         raise Unauthorized("This cooperative asks for the password again.",
                            code="reauthentication_required")
-    claims = _claims(ctx, member, found.card, found.scopes, session)
+    claims = server_claims(ctx, member, found.card, found.scopes, session)
     grant = _record_grant(found, member, supplied)
     ticket = found.grant.issue_ticket(Consent(member.id, session.id, grant.id, claims,
                                               session.auth_time))
@@ -299,12 +300,13 @@ def sign_in_again(ctx: IdpServices, grant: TicketGrant, consent: Grant,
     member = session.member
     card = find_card(member.id)
     assert card is not None  # sso.earlier_consent checked it
-    claims = _claims(ctx, member, card, grant.request.scope.split(), session)
+    claims = server_claims(ctx, member, card, grant.request.scope.split(), session)
     ticket = grant.issue_ticket(Consent(member.id, session.id, consent.id, claims,
                                         session.auth_time))
     session.last_used_at = utcnow()
     audit.record("signed_in", client=client, member_id=member.id, actor=str(member.id),
-                 coopname=consent.client_id, scope=grant.request.scope)
+                 coopname=consent.client_id, scope=grant.request.scope,
+                 device=device_name(client.user_agent))
     db.session.commit()
     return ticket
 
@@ -369,8 +371,12 @@ def refuse(ctx: IdpServices, server: CardAuthorizationServer, params: dict[str, 
 # -- the member's list ----------------------------------------------------------------------
 
 def active_grants(member_id: uuid.UUID) -> list[Grant]:
+    """The cooperatives the member let in; card.coop's own apps are not among them."""
+    from idp.oauth.first_party import hidden_clients
+
     return list(db.session.scalars(select(Grant).where(
-        Grant.member_id == member_id, Grant.revoked_at.is_(None)).order_by(Grant.created_at)))
+        Grant.member_id == member_id, Grant.revoked_at.is_(None),
+        Grant.client_id.not_in(hidden_clients())).order_by(Grant.created_at)))
 
 
 def cooperative_name(ctx: IdpServices, coopname: str) -> str | None:

@@ -28,7 +28,7 @@ from idp.access.schemas import (
     TicketOut,
     TokenOut,
 )
-from idp.auth.bearer import current_session
+from idp.auth.bearer import MEMBER_API_SCOPE, current_session
 from idp.card.schemas import SCHEMA_ID
 from idp.models import AuthSession, Member
 from idp.oauth.bearer import current_coop_token
@@ -44,8 +44,8 @@ def oauth_server() -> CardAuthorizationServer:
     return server
 
 
-def current_member() -> tuple[Member, AuthSession]:
-    claims, session = current_session()
+def current_member(*, app_scope: str | None = None) -> tuple[Member, AuthSession]:
+    claims, session = current_session(app_scope=app_scope)
     member = db.session.get(Member, claims.member_id)
     assert member is not None  # an open session always has its member (FK, cascade)
     return member, session
@@ -158,9 +158,9 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/list")
     @endpoint(summary="The cooperatives the member gave access to", tags=("access",),
-              auth="bearer", responses={200: GrantsOut}, errors=(429,), reads_only=True)
+              auth="memberApi", responses={200: GrantsOut}, errors=(403, 429), reads_only=True)
     def list_grants() -> GrantsOut:
-        member, _ = current_member()
+        member, _ = current_member(app_scope=MEMBER_API_SCOPE)
         ctx = services()
         return GrantsOut(grants=[GrantOut(
             id=g.id, coopname=g.client_id, announce=service.announce(ctx, g.client_id),
@@ -170,9 +170,10 @@ def make_blueprint() -> Blueprint:
 
     @bp.delete("/grants/<grant_id>")
     @endpoint(summary="Revoke an access: the cooperative's tokens stop working at once",
-              tags=("access",), auth="bearer", responses={204: None}, errors=(404, 429))
+              tags=("access",), auth="memberApi", responses={204: None},
+              errors=(403, 404, 429))
     def revoke_grant(grant_id: str) -> None:
-        member, _ = current_member()
+        member, _ = current_member(app_scope=MEMBER_API_SCOPE)
         try:
             parsed = uuid.UUID(grant_id)
         except ValueError:

@@ -22,6 +22,7 @@ from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
 from idp.auth import lockout
+from idp.auth.devices import device_name
 from idp.auth.sessions import Tokens, open_session
 from idp.models import AuthSession, LoginAttempt, Member
 from idp.passwords import parse_hash_key
@@ -68,7 +69,8 @@ def complete(ctx: IdpServices, email: str, hash_key_b64u: str, attempt_id: uuid.
     member = db.session.scalar(select(Member).where(Member.email == email))
     if not ctx.verifier.check(member.verifier if member else None, hash_key):
         audit.record("login_failed", client=client, member_id=member.id if member else None,
-                     actor=str(member.id) if member else email)
+                     actor=str(member.id) if member else email,
+                     device=device_name(client.user_agent))
         lockout.after_wrong_password(ctx, email, member, client)
         db.session.commit()
         raise Unauthorized("The email or the password is not right.",
@@ -81,7 +83,8 @@ def complete(ctx: IdpServices, email: str, hash_key_b64u: str, attempt_id: uuid.
         ctx.notify(NotificationKind.NEW_DEVICE_LOGIN, to_email=member.email,
                    subscriber_id=str(member.id), ip=client.ip, user_agent=client.user_agent,
                    at=utcnow().isoformat(timespec="seconds"))
-    audit.record("login_ok", client=client, member_id=member.id, actor=str(member.id))
+    audit.record("login_ok", client=client, member_id=member.id, actor=str(member.id),
+                 device=device_name(client.user_agent))
     tokens = open_session(ctx, member, client)
     db.session.commit()
     return tokens

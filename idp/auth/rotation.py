@@ -17,16 +17,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BindParameter, bindparam, insert, select, update
+from sqlalchemy import BindParameter, String, bindparam, func, insert, select, update
 
 from common.db import autocommit_connection, db
 from common.security import ClientInfo
 from idp.models import AuthSession, RefreshToken
 
 _now: BindParameter[datetime] = bindparam("now")
+_client_id: BindParameter[str] = bindparam("holder", type_=String)
 _SPEND = (update(RefreshToken)
           .where(RefreshToken.token_hash == bindparam("old_hash"),
                  RefreshToken.rotated_at.is_(None),
+                 RefreshToken.client_id.is_not_distinct_from(_client_id),
                  RefreshToken.session_id.in_(
                      select(AuthSession.id).where(
                          AuthSession.revoked_at.is_(None), AuthSession.expires_at > _now,
@@ -34,15 +36,20 @@ _SPEND = (update(RefreshToken)
           .values(rotated_at=_now)
           .returning(RefreshToken.session_id))
 _TOUCH = (update(AuthSession)
-          .values(last_used_at=_now, ip=bindparam("ip"), user_agent=bindparam("user_agent"))
+          # An app's refresh (no ip, no user agent: its server is not the member's device)
+          # keeps the session's own.
+          .values(last_used_at=_now,
+                  ip=func.coalesce(bindparam("ip", type_=String), AuthSession.ip),
+                  user_agent=func.coalesce(bindparam("user_agent", type_=String),
+                                           AuthSession.user_agent))
           .returning(AuthSession.id, AuthSession.member_id))
 
 
 _spent = _SPEND.cte("spent")
 _touched = _TOUCH.where(AuthSession.id.in_(select(_spent.c.session_id))).cte("touched")
 _issued = insert(RefreshToken).from_select(
-    ["session_id", "token_hash", "created_at"],
-    select(_touched.c.id, bindparam("new_hash"), _now)).cte("issued")
+    ["session_id", "token_hash", "created_at", "client_id"],
+    select(_touched.c.id, bindparam("new_hash"), _now, _client_id)).cte("issued")
 ROTATE_IN_ONE_STATEMENT = (select(_touched.c.id, _touched.c.member_id)
                            .add_cte(_issued))
 
@@ -54,11 +61,15 @@ class Rotated:
 
 
 def rotate(old_hash: str, new_hash: str, client: ClientInfo, *, now: datetime,
-           idle: timedelta) -> Rotated | None:
+           idle: timedelta, client_id: str | None = None) -> Rotated | None:
     """Spend ``old_hash`` and store ``new_hash`` in its place, or None when the token is not an
-    unspent token of a live session (the caller finds out which)."""
+    unspent token of ``client_id`` (None: the member's own) in a live session (the caller
+    finds out which)."""
+    device = client_id is None
     values = {"old_hash": old_hash, "new_hash": new_hash, "now": now,
-              "idle_cutoff": now - idle, "ip": client.ip, "user_agent": client.user_agent}
+              "idle_cutoff": now - idle, "holder": client_id,
+              "ip": client.ip if device else None,
+              "user_agent": client.user_agent if device else None}
     if db.engine.dialect.name == "postgresql":
         with autocommit_connection() as connection:
             row = connection.execute(ROTATE_IN_ONE_STATEMENT, values).first()
@@ -68,6 +79,6 @@ def rotate(old_hash: str, new_hash: str, client: ClientInfo, *, now: datetime,
         return None
     touched = db.session.execute(_TOUCH.where(AuthSession.id == spent.session_id), values).one()
     db.session.execute(insert(RefreshToken).values(
-        session_id=touched.id, token_hash=new_hash, created_at=now))
+        session_id=touched.id, token_hash=new_hash, created_at=now, client_id=client_id))
     db.session.commit()
     return Rotated(touched.id, touched.member_id)

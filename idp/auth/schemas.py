@@ -327,3 +327,18 @@ class ExportOut(Schema):
     notifications: list[ExportNotification] = Field(
         description="The emails sent to the member: kind and times (never their contents)")
     card: ExportCard | None
+
+
+class ActivityEventOut(Schema):
+    id: int
+    at: datetime
+    event: str = Field(description="What happened: login_ok, login_failed, signed_in, "
+                                   "access_granted, access_revoked, session_revoked, ...")
+    ip: str
+    device: str | None = Field(description="Browser and system, when the event knows them")
+    coopname: str | None = Field(description="The cooperative (or app) the event concerns")
+
+
+class ActivityOut(Schema):
+    events: list[ActivityEventOut]
+    next_before: int | None = Field(description="Pass as `before` for the next, older page")

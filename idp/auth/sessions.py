@@ -71,25 +71,44 @@ def _tokens_for(ctx: IdpServices, session: AuthSession) -> Tokens:
                   session_id=session.id)
 
 
-def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
-    """Rotate: one atomic statement on the common path (idp/auth/rotation.py)."""
+@dataclass(frozen=True)
+class Rotation:
+    member_id: uuid.UUID
+    session_id: uuid.UUID
+    refresh_token: str  # the next one, shown once
+
+
+def rotate_refresh(ctx: IdpServices, presented: str, client: ClientInfo, *,
+                   client_id: str | None = None) -> Rotation:
+    """Spend a refresh token and make its successor: one atomic statement on the common path
+    (idp/auth/rotation.py). ``client_id`` names the first-party app whose token it must be
+    (None: the member's own); an app's refresh does not change the session's device."""
     new = secrets.token_urlsafe(32)
     rotated = rotation.rotate(token_hash(presented), token_hash(new), client, now=utcnow(),
-                              idle=timedelta(seconds=ctx.settings.session_idle_ttl))
+                              idle=timedelta(seconds=ctx.settings.session_idle_ttl),
+                              client_id=client_id)
     if rotated is None:
-        _refuse(ctx, presented, client)
+        _refuse(ctx, presented, client, client_id)
+    return Rotation(rotated.member_id, rotated.session_id, new)
+
+
+def refresh(ctx: IdpServices, presented: str, client: ClientInfo) -> Tokens:
+    rotated = rotate_refresh(ctx, presented, client)
     access, ttl = ctx.tokens.issue(rotated.member_id, rotated.session_id)
-    return Tokens(access_token=access, refresh_token=new, expires_in=ttl,
+    return Tokens(access_token=access, refresh_token=rotated.refresh_token, expires_in=ttl,
                   session_id=rotated.session_id)
 
 
-def _refuse(ctx: IdpServices, presented: str, client: ClientInfo) -> NoReturn:
+def _refuse(ctx: IdpServices, presented: str, client: ClientInfo,
+            client_id: str | None) -> NoReturn:
     """The rare path: why the token was not rotated. A spent token of a live session is a
-    replay (two parties hold the session): the session is closed and the member told."""
+    replay (two parties hold the session): the session is closed and the member told. Another
+    holder's token (the member's at an app's endpoint, or the other way) is simply not valid."""
     row = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash ==
                                                       token_hash(presented)))
     session = db.session.get(AuthSession, row.session_id) if row is not None else None
-    if row is None or session is None or not alive(ctx, session) or row.rotated_at is None:
+    if row is None or session is None or row.client_id != client_id or \
+            not alive(ctx, session) or row.rotated_at is None:
         raise Unauthorized("The refresh token is not valid.", code="invalid_token")
     _revoke_for_reuse(ctx, session, client)
     raise Unauthorized("This refresh token was already used; the session has been closed.",

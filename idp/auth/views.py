@@ -9,11 +9,13 @@ from flask import Blueprint
 from common.api import endpoint
 from common.security import client_info
 from idp import privacy
-from idp.auth import browser, cookie, login, registration, sessions
-from idp.auth.bearer import current_session
+from idp.auth import activity, browser, cookie, login, registration, sessions
+from idp.auth.bearer import current_session, member_api_session
 from idp.auth.devices import device_name
 from idp.auth.emails import normalize_email
 from idp.auth.schemas import (
+    ActivityEventOut,
+    ActivityOut,
     AttemptOut,
     BrowserSessionOut,
     CompleteIn,
@@ -141,10 +143,10 @@ def make_blueprint() -> Blueprint:
                          has_card=find_card(member.id) is not None)
 
     @bp.get("/auth/sessions")
-    @endpoint(summary="The member's open sessions", tags=TAG, auth="bearer",
-              responses={200: SessionsOut}, errors=(429,), reads_only=True)
+    @endpoint(summary="The member's open sessions", tags=TAG, auth="memberApi",
+              responses={200: SessionsOut}, errors=(403, 429), reads_only=True)
     def list_sessions() -> SessionsOut:
-        claims, current = current_session()
+        claims, current = member_api_session()
         return SessionsOut(sessions=[
             SessionOut(id=s.id, device=device_name(s.user_agent), user_agent=s.user_agent,
                        ip=s.ip, created_at=s.created_at, last_used_at=s.last_used_at,
@@ -152,10 +154,10 @@ def make_blueprint() -> Blueprint:
             for s in sessions.list_sessions(services(), claims.member_id)])
 
     @bp.delete("/auth/sessions/<uuid:session_id>")
-    @endpoint(summary="Revoke one of the member's sessions", tags=TAG, auth="bearer",
-              responses={204: None}, errors=(404, 429))
+    @endpoint(summary="Revoke one of the member's sessions", tags=TAG, auth="memberApi",
+              responses={204: None}, errors=(403, 404, 429))
     def revoke_session(session_id: uuid.UUID) -> None:
-        claims, _ = current_session()
+        claims, _ = member_api_session()
         sessions.revoke_session(services(), claims.member_id, session_id, client_info())
 
     @bp.post("/auth/sessions/revoke-others")
@@ -165,6 +167,21 @@ def make_blueprint() -> Blueprint:
         claims, current = current_session()
         return RevokedOut(revoked=sessions.revoke_others(claims.member_id, current.id,
                                                          client_info()))
+
+    @bp.get("/auth/activity")
+    @endpoint(summary="The member's account history: sign-ins, devices, accesses", tags=TAG,
+              auth="memberApi", responses={200: ActivityOut}, errors=(400, 403, 429),
+              reads_only=True,
+              description="Newest first, `limit` (1-200, default 50) at a time; pass the "
+                          "answer's `next_before` as `before` for the next page. Each event "
+                          "says when, from which IP and device, and which cooperative; "
+                          "never more.")
+    def account_activity() -> ActivityOut:
+        claims, _ = member_api_session()
+        page = activity.page(claims.member_id, before=activity.query_int("before"),
+                             limit=activity.query_int("limit"))
+        return ActivityOut(events=[ActivityEventOut(**event) for event in page.events],
+                           next_before=page.next_before)
 
     add_security_routes(bp)
 

@@ -82,3 +82,29 @@ class UpdateCardIn(Schema):
 class UpdateCardOut(Schema):
     card_id: uuid.UUID
     revision: int
+
+
+class PublicAccountOut(Schema):
+    coopname: str
+    username: str
+    public_key: str
+    created_at: datetime
+
+
+class MembershipOut(Schema):
+    coop: str = Field(description="The cooperative's public name (ВОСХОД `announce`)")
+    coopname: str
+    status: Literal["active", "revoked"]
+    member_since: str | None = Field(description="ISO 8601, when the chain or the attestation "
+                                                 "says")
+
+
+class CardOverviewOut(Schema):
+    """What a first-party app may know of the card: nothing encrypted, nothing personal."""
+
+    card_id: uuid.UUID
+    card_number: str
+    created_at: datetime
+    accounts: list[PublicAccountOut]
+    memberships: list[MembershipOut] = Field(
+        description="From the ВОСХОД chain and the network's attestations")

@@ -12,7 +12,8 @@ from flask import Blueprint, Response, jsonify
 
 from common.api import endpoint
 from common.security import client_info
-from idp.auth.bearer import current_session
+from idp.access.service import memberships
+from idp.auth.bearer import MEMBER_API_SCOPE, current_session
 from idp.card import service
 from idp.card.models import Card, CoopAccount
 from idp.card.schemas import (
@@ -21,11 +22,15 @@ from idp.card.schemas import (
     AccountsOut,
     CardMeta,
     CardOut,
+    CardOverviewOut,
     IssueCardIn,
     IssueCardOut,
+    MembershipOut,
+    PublicAccountOut,
     UpdateCardIn,
     UpdateCardOut,
 )
+from idp.services import services
 
 TAG = ("card",)
 SCHEMA_FILE = Path(__file__).with_name("schema_v1.json")
@@ -95,6 +100,23 @@ def make_blueprint() -> Blueprint:
     def add_account(body: AccountIn) -> tuple[AccountOut, int]:
         claims, _ = current_session()
         return account_out(service.add_account(claims.member_id, body, client_info())), 201
+
+    @bp.get("/card/overview")
+    @endpoint(summary="The card without ciphertext: number, accounts, memberships", tags=TAG,
+              auth="memberApi", responses={200: CardOverviewOut}, errors=(403, 404, 429, 503),
+              reads_only=True,
+              description="The member's API for card.coop's own apps (scope `cardcoop:member`) "
+                          "and the member's pages: the card's public facts. Memberships are "
+                          "read from ВОСХОД now (503 when it does not answer).")
+    def overview() -> CardOverviewOut:
+        claims, _ = current_session(app_scope=MEMBER_API_SCOPE)
+        card = service.get_card(claims.member_id)
+        return CardOverviewOut(
+            card_id=card.id, card_number=card.number, created_at=card.created_at,
+            accounts=[PublicAccountOut(coopname=a.coopname, username=a.username,
+                                       public_key=a.public_key, created_at=a.created_at)
+                      for a in card.accounts],
+            memberships=[MembershipOut(**m) for m in memberships(services(), card)])
 
     @bp.get("/card/accounts")
     @endpoint(summary="The member's cooperative accounts", tags=TAG, auth="bearer",

@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint
+from pydantic import Field
 
 from common.api import Schema, endpoint
 from common.voskhod import UnknownCooperative
 from idp.access.service import registry_answers
 from idp.auth.bearer import current_session
 from idp.card.service import find_card
+from idp.oauth import clients
 from idp.services import services
 
 
@@ -26,6 +28,19 @@ class CooperativeOut(Schema):
 
 class CooperativesOut(Schema):
     cooperatives: list[CooperativeOut]
+
+
+class SiteOut(Schema):
+    coopname: str
+    client_uri: str = Field(description="The cooperative's site")
+    initiate_login_uri: str | None = Field(
+        description="Where a sign-in at the site starts (OpenID Connect Core §4): send the "
+                    "member there with `iss` (and `target_link_uri`) and they arrive signed "
+                    "in through idp's single sign-on")
+
+
+class SitesOut(Schema):
+    sites: list[SiteOut]
 
 
 def make_blueprint() -> Blueprint:
@@ -53,5 +68,17 @@ def make_blueprint() -> Blueprint:
                     coopname=coop.coopname, announce=coop.announce, username=account.username,
                     public_key=coop.public_key, member_since=membership.member_since))
         return CooperativesOut(cooperatives=found)
+
+    @bp.get("/cooperatives/sites")
+    @endpoint(summary="Where the cooperatives' sites are, and where sign-ins there start",
+              tags=("cooperatives",), responses={200: SitesOut}, errors=(429,),
+              reads_only=True,
+              description="Public: what cooperatives registered about their sites. The portal "
+                          "links each member's cooperatives with it; names stay with the "
+                          "ВОСХОД registry.")
+    def sites() -> SitesOut:
+        return SitesOut(sites=[SiteOut(coopname=c.client_id, client_uri=c.client_uri or "",
+                                       initiate_login_uri=c.initiate_login_uri)
+                               for c in clients.directory()])
 
     return bp

@@ -17,7 +17,7 @@ DEMO_COOP = "voskhod"  # «ПК ВОСХОД» of the sandbox registry
 
 @click.group("clients")
 def clients_cli() -> None:
-    """Cooperatives as OAuth clients (client_id = coopname)."""
+    """Cooperatives as OAuth clients (client_id = coopname), and card.coop's own apps."""
 
 
 def _fail(error: clients.ClientError) -> None:
@@ -37,13 +37,18 @@ def _fail(error: clients.ClientError) -> None:
 @click.option("--backchannel-logout-uri",
               help="OpenID Connect Back-Channel Logout: where to post a logout token when a "
                    "session the client signed in with ends.")
+@click.option("--client-uri", help="The cooperative's site (its home page).")
+@click.option("--initiate-login-uri",
+              help="Where the portal starts a sign-in at the cooperative's site (OpenID "
+                   "Connect Core §4: it receives iss and target_link_uri).")
 @click.option("--jwk", "jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A public JWK (P-256 or secp256k1) to encrypt to, instead of the ВОСХОД key.")
 @with_appcontext
 def create_command(coopname: str, redirect_uris: tuple[str, ...],
                    iframe_origins: tuple[str, ...], post_logout_uris: tuple[str, ...],
                    id_token_alg: str, jwk_file: Path | None,
-                   backchannel_logout_uri: str | None) -> None:
+                   backchannel_logout_uri: str | None, client_uri: str | None,
+                   initiate_login_uri: str | None) -> None:
     """Register a cooperative ВОСХОД knows; prints its client secret once."""
     from idp.services import services
 
@@ -52,7 +57,8 @@ def create_command(coopname: str, redirect_uris: tuple[str, ...],
         issued = clients.create(coopname, list(redirect_uris), list(iframe_origins), jwk,
                                 list(post_logout_uris), id_token_alg,
                                 registry=services().registry,
-                                backchannel_logout_uri=backchannel_logout_uri)
+                                backchannel_logout_uri=backchannel_logout_uri,
+                                client_uri=client_uri, initiate_login_uri=initiate_login_uri)
     except json.JSONDecodeError:
         raise click.ClickException("the --jwk file is not JSON") from None
     except clients.ClientError as error:
@@ -120,12 +126,46 @@ def demo_command(site_url: str, out_file: Path) -> None:
     issued = clients.rotate_secret(DEMO_COOP) if clients.find(DEMO_COOP) else \
         clients.create(DEMO_COOP, [f"{site}/callback"], [site],
                        post_logout_redirect_uris=[f"{site}/"])
+    clients.set_site(DEMO_COOP, f"{site}/", f"{site}/login")
     config = {"idp_url": services().tokens.issuer, "client_id": issued.client_id,
               "client_secret": issued.secret, "redirect_uri": f"{site}/callback",
               "site_url": site, "private_key": registry.private_key(DEMO_COOP).to_string()}
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.unlink(missing_ok=True)
-    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(config, out, indent=2)
+    _write_secret_file(out_file, config)
     click.echo(f"demo cooperative {DEMO_COOP} registered for {site}; config in {out_file}")
+
+
+@clients_cli.command("first-party")
+@click.argument("client_id")
+@click.option("--url", "app_url", required=True,
+              help="The app's public URL (portal: https://card.coop).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write client_id and client_secret to this file (0600) instead of printing.")
+@with_appcontext
+def first_party_command(client_id: str, app_url: str, out_file: Path | None) -> None:
+    """(Re)register card.coop's own app (portal, business) with a fresh secret: its sign-in
+    callback, logout return and back-channel logout at the app's conventional paths, and its
+    origin allowed to frame idp's card view."""
+    app = app_url.rstrip("/")
+    try:
+        issued = clients.create_first_party(
+            client_id, [f"{app}/auth/callback"], [app], [f"{app}/"],
+            f"{app}/auth/backchannel-logout")
+    except clients.ClientError as error:
+        _fail(error)
+        return
+    if out_file is not None:
+        _write_secret_file(out_file, {"client_id": issued.client_id,
+                                      "client_secret": issued.secret})
+        click.echo(f"{client_id} registered for {app}; secret in {out_file}")
+        return
+    click.echo(f"client_id:     {issued.client_id}")
+    click.echo(f"client_secret: {issued.secret}")
+
+
+def _write_secret_file(path: Path, content: dict[str, str]) -> None:
+    """Created 0600 in one step: never readable by others, not even for a moment."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(content, out, indent=2)

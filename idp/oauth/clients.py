@@ -88,7 +88,8 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
            post_logout_redirect_uris: list[str] | None = None,
            id_token_alg: str = ID_TOKEN_DEFAULT_ALG,
            registry: Registry | None = None,
-           backchannel_logout_uri: str | None = None) -> IssuedSecret:
+           backchannel_logout_uri: str | None = None, client_uri: str | None = None,
+           initiate_login_uri: str | None = None) -> IssuedSecret:
     """A new client. With `registry` (the CLI passes the configured one) the cooperative must
     be known to ВОСХОД: idp asks the registry for its name and key on every consent, so a
     client of an unknown cooperative could only fail in front of its members."""
@@ -109,7 +110,10 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
         id_token_signed_response_alg=id_token_alg,
         encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None,
         backchannel_logout_uri=(check_redirect_uri(backchannel_logout_uri)
-                                if backchannel_logout_uri else None))
+                                if backchannel_logout_uri else None),
+        client_uri=check_redirect_uri(client_uri) if client_uri else None,
+        initiate_login_uri=check_redirect_uri(initiate_login_uri) if initiate_login_uri
+        else None)
     if registry is not None:
         check_registered(registry, coopname)
     secret = secrets.token_urlsafe(32)
@@ -117,6 +121,48 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
     db.session.add(client)
     db.session.commit()
     return IssuedSecret(coopname, secret)
+
+
+def create_first_party(client_id: str, redirect_uris: list[str], frame_origins: list[str],
+                       post_logout_redirect_uris: list[str],
+                       backchannel_logout_uri: str | None) -> IssuedSecret:
+    """card.coop's own app (portal, business; idp/oauth/first_party.py). ``frame_origins`` may
+    frame idp's card view (/frame/card). Made anew when it exists: the operator's start-up
+    script registers it on every start, with a fresh secret."""
+    if not is_valid_antelope_name(client_id):
+        raise ClientError(f"client_id must be a short name (a-z, 1-5, dots): {client_id!r}")
+    existing = db.session.get(OAuthClient, client_id)
+    if existing is not None and not existing.first_party:
+        raise ClientError(f"{client_id!r} is a cooperative's client")
+    if not redirect_uris:
+        raise ClientError("at least one redirect URI is required")
+    client = existing or OAuthClient(client_id=client_id, first_party=True)
+    client.redirect_uris = [check_redirect_uri(u) for u in dict.fromkeys(redirect_uris)]
+    client.iframe_origins = [check_origin(o) for o in dict.fromkeys(frame_origins)]
+    client.post_logout_redirect_uris = [check_redirect_uri(u) for u in
+                                        dict.fromkeys(post_logout_redirect_uris)]
+    client.backchannel_logout_uri = (check_redirect_uri(backchannel_logout_uri)
+                                     if backchannel_logout_uri else None)
+    client.id_token_signed_response_alg = ID_TOKEN_DEFAULT_ALG
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash, client.secret_rotated_at = token_hash(secret), utcnow()
+    db.session.add(client)
+    db.session.commit()
+    return IssuedSecret(client_id, secret)
+
+
+def directory() -> list[OAuthClient]:
+    """The cooperatives whose sites can be reached from the portal: a site address given."""
+    return list(db.session.scalars(select(OAuthClient).where(
+        OAuthClient.first_party.is_(False), OAuthClient.client_uri.is_not(None))
+        .order_by(OAuthClient.client_id)))
+
+
+def frame_origins() -> list[str]:
+    """Where idp's card view may be framed: the first-party apps' registered origins."""
+    rows = db.session.scalars(select(OAuthClient.iframe_origins).where(
+        OAuthClient.first_party.is_(True)))
+    return sorted({origin for origins in rows for origin in origins})
 
 
 def find(client_id: str) -> OAuthClient | None:
@@ -140,6 +186,14 @@ def rotate_secret(client_id: str) -> IssuedSecret:
     client.secret_hash, client.secret_rotated_at = token_hash(secret), utcnow()
     db.session.commit()
     return IssuedSecret(client_id, secret)
+
+
+def set_site(client_id: str, client_uri: str | None, initiate_login_uri: str | None) -> None:
+    client = get(client_id)
+    client.client_uri = check_redirect_uri(client_uri) if client_uri else None
+    client.initiate_login_uri = (check_redirect_uri(initiate_login_uri) if initiate_login_uri
+                                 else None)
+    db.session.commit()
 
 
 def delete(client_id: str) -> None:

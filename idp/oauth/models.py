@@ -1,6 +1,8 @@
 """The authorization server's tables (DESIGN.md §2).
 
-- ``OAuthClient``: one per cooperative, ``client_id`` = coopname.
+- ``OAuthClient``: one per cooperative, ``client_id`` = coopname; or one of card.coop's own apps
+  (portal, business: ``first_party``), which sign members in without a consent screen, get
+  refresh tokens and may call the member's API.
 - ``Grant``: the member's consent to one cooperative: the scopes, and for a data share the JWE
   encrypted in the browser to the cooperative's key (the server cannot open it).
 - ``AuthorizationCode``: the specification's "ticket": single use, minutes long, bound to the
@@ -18,7 +20,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JsonDocument, UtcDateTime, utcnow
@@ -43,6 +45,13 @@ class OAuthClient(Base):
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     # OpenID Connect Registration §2: RS256 unless the client asks for another.
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
+    # OpenID Connect Registration §2: the cooperative's site, and where a third party (the
+    # portal's "go to the cooperative") starts a sign-in there (OpenID Connect Core §4).
+    client_uri: Mapped[str | None] = mapped_column(Text)
+    initiate_login_uri: Mapped[str | None] = mapped_column(Text)
+    # card.coop's own app (portal, business), not a cooperative: no ВОСХОД row, no consent
+    # screen, refresh tokens, the member's API (idp/oauth/first_party.py).
+    first_party: Mapped[bool] = mapped_column(default=False, server_default=false())
     # None: encrypt to the cooperative's ВОСХОД K1 key; else a registered public JWK.
     encryption_jwk: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -80,7 +89,9 @@ class OAuthClient(Base):
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "authorization_code"
+        # Authlib asks this to decide whether a code exchange also gets a refresh token.
+        return grant_type == "authorization_code" or (
+            grant_type == "refresh_token" and self.first_party)
 
     @property
     def client_metadata(self) -> dict[str, Any]:

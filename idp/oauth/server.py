@@ -15,7 +15,6 @@ supplies the storage hooks and two card.coop specifics:
 from __future__ import annotations
 
 import binascii
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,7 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Request,
+)
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -53,7 +57,9 @@ TICKET_TTL = timedelta(minutes=5)
 # Server-side claims (never card data, DESIGN §2), the share and the joining scope.
 OIDC_SCOPES = ("openid", "profile", "email", "cardcoop:card", "cardcoop:memberships")
 DATA_SCOPES = ("share", "account")
-SCOPES = OIDC_SCOPES + DATA_SCOPES
+# The member's API for card.coop's own apps (idp/oauth/first_party.py); no cooperative gets it.
+APP_SCOPES = ("cardcoop:member",)
+SCOPES = OIDC_SCOPES + DATA_SCOPES + APP_SCOPES
 CLAIMS_BY_SCOPE = {"email": ("email", "email_verified"), "cardcoop:card": ("card_number",),
                    "cardcoop:memberships": ("memberships",)}
 ALWAYS_CLAIMS = ("sub", "sid")
@@ -189,6 +195,14 @@ class TicketGrant(AuthorizationCodeGrant):
             raise InvalidRequestError("The origin is not registered for this client.")
         return None
 
+    def validate_requested_scope(self) -> None:
+        super().validate_requested_scope()
+        client: OAuthClient = self.request.client
+        if not client.first_party and set(self.request.scope.split()) & set(APP_SCOPES):
+            raise InvalidScopeError("The member's API is only for card.coop's own applications.",
+                                    redirect_uri=self.request.payload.redirect_uri,
+                                    state=self.request.payload.state)
+
     def issue_ticket(self, consent: Consent) -> str:
         """The ticket (authorization code) for a request validated by ``get_consent_grant``."""
         ticket = self.generate_authorization_code()
@@ -298,6 +312,11 @@ class CardOpenIDCode(OpenIDCode):
 
 def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
     code: AuthorizationCode = request.authorization_code
+    if request.client.first_party:
+        from idp.oauth.first_party import save_first_party_token
+
+        save_first_party_token(token, request.user)
+        return
     with autocommit_connection() as connection:  # one statement: it commits on its own
         connection.execute(insert(OAuthToken).values(
             token_hash=token_hash(token["access_token"]), client_id=code.client_id,
@@ -420,13 +439,16 @@ def confirmed_in_page() -> bool:
 def make_authorization_server(app: Flask) -> CardAuthorizationServer:
     app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN",
                           {"authorization_code": services_ttl(app)})
-    app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR",
-                          lambda *_args, **_kw: secrets.token_urlsafe(32))
+    from idp.oauth.first_party import FirstPartyRefreshGrant, access_token, refresh_token
+
+    app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR", access_token)
+    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", refresh_token)
     # Unknown scopes are refused (invalid_scope) rather than dropped: a cooperative asking for
     # something we do not have should hear so, not get less than it thinks.
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", list(SCOPES))
     server = CardAuthorizationServer(app, query_client=_query_client, save_token=_save_token)
     server.register_grant(TicketGrant, [S256Challenge(required=True), CardOpenIDCode()])
+    server.register_grant(FirstPartyRefreshGrant)
     server.register_endpoint(CoopRevocation)
     server.register_endpoint(CoopIntrospection)
     server.register_endpoint(CardEndSession)

@@ -24,9 +24,10 @@ from common.db import db, utcnow
 from idp.card.service import find_card
 from idp.models import AuthSession
 from idp.oauth.models import Grant
-from idp.oauth.server import OIDC_SCOPES, TicketGrant
+from idp.oauth.server import APP_SCOPES, OIDC_SCOPES, TicketGrant
 
 SIGN_IN_SCOPES = frozenset(OIDC_SCOPES)
+APP_SIGN_IN_SCOPES = SIGN_IN_SCOPES | frozenset(APP_SCOPES)
 # prompt=login: the password proof at consent must be this fresh (the page asks for it).
 FRESH_LOGIN = timedelta(minutes=10)
 
@@ -37,6 +38,7 @@ class Decision:
 
     show_page: bool = False
     sign_in: Grant | None = None  # the consent that lets the member in at once
+    first_party: bool = False  # card.coop's own app: in at once, no consent asked
     error: str | None = None  # an OAuth error for the client (prompt=none)
     description: str | None = None
 
@@ -71,6 +73,14 @@ def decide(grant: TicketGrant, params: Any, session: AuthSession | None) -> Deci
         return (Decision(error="login_required", description="The member is not signed in.")
                 if silent else Decision(show_page=True))
     scopes = grant.request.scope.split()
+    if grant.request.client.first_party and APP_SIGN_IN_SCOPES.issuperset(scopes):
+        # No consent screen for card.coop's own apps (idp/oauth/first_party.py), but a card:
+        # its id is the subject they know. Without one the page issues it first.
+        if find_card(session.member_id) is not None:
+            return Decision(first_party=True)
+        return (Decision(error="interaction_required",
+                         description="The member has no card yet.")
+                if silent else Decision(show_page=True))
     if not SIGN_IN_SCOPES.issuperset(scopes):
         return (Decision(error="interaction_required",
                          description="Sharing card data needs the member in the page.")

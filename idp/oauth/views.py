@@ -19,7 +19,7 @@ from idp.access.schemas import TokenOut
 from idp.access.service import oauth_error, with_response_params
 from idp.access.views import oauth_server, token_response
 from idp.auth import browser, cookie
-from idp.oauth import sso
+from idp.oauth import first_party, sso
 from idp.oauth.bearer import current_coop_token
 from idp.oauth.errors import error_page, speak_the_protocol
 from idp.oauth.schemas import IntrospectionOut, RevocationOut
@@ -110,16 +110,22 @@ def authorize() -> ResponseReturnValue:
             return Response(status=302, headers={"Location": location})
         return error_page(oauth_error(error).message)
     decision = sso.decide(grant, request.args, session)
+    if decision.first_party and session is not None:
+        return _answer_at_once(grant, {"code": first_party.sign_in(ctx, grant, session,
+                                                                   client_info())})
     if decision.sign_in is not None and session is not None:
         ticket = service.sign_in_again(ctx, grant, decision.sign_in, session, client_info())
         return _answer_at_once(grant, {"code": ticket})
     if decision.error is not None:
         return _answer_at_once(grant, {"error": decision.error,
                                        "error_description": decision.description})
+    client = grant.request.client
     return _framable(grant, Response(render_template(
-        # What the member reads before logging in: the cooperative's name, never its id.
-        "idp/app.html",
-        coop_name=service.cooperative_name(ctx, grant.request.client.client_id))))
+        # What the member reads before logging in: the cooperative's name, never its id. A
+        # first-party app's page comes back here after the login (it needs no consent).
+        "idp/app.html", first_party=client.first_party,
+        coop_name=None if client.first_party else service.cooperative_name(ctx,
+                                                                          client.client_id))))
 
 
 def _framable(grant: Any, response: Response) -> Response:

@@ -200,15 +200,16 @@ def test_token_responses_reference_the_tokens_schema(document):
 
 
 def test_bearer_operations_declare_security(document):
-    scheme = document["components"]["securitySchemes"]["bearer"]
-    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
+    schemes = document["components"]["securitySchemes"]
+    for name in ("bearer", "memberApi"):
+        assert schemes[name]["type"] == "http" and schemes[name]["scheme"] == "bearer"
     assert "security" not in document  # no global requirement: public endpoints stay public
     secured = {(p, m) for p, m, op in operations(document) if op.get("security")}
     assert {("/auth/logout", "post"), ("/auth/sessions", "get"),
             ("/auth/sessions/{session_id}", "delete")} <= secured
     for path, method, op in operations(document):
         if (path, method) in secured:
-            assert op["security"] in ([{"bearer": []}], [{"coopToken": []}],
+            assert op["security"] in ([{"bearer": []}], [{"memberApi": []}], [{"coopToken": []}],
                                       [{"clientAuth": []}], [{"sessionCookie": []}]), path
             assert "401" in op["responses"], path
     public = {(p, m) for p, m, _ in operations(document)} - secured

@@ -16,6 +16,7 @@
 // how tall it is ({type: 'cardcoop:resize', height, state}, on every change), so that the frame
 // grows with its content and never scrolls inside.
 import * as api from './api.js';
+import { startFramed } from './frame.js';
 
 const AUTHORIZE_PATHS = new Set(['/oauth/authorize', '/application/o/authorize']);
 // The parameters the /access/* bodies take (docs/api.md); others in the query (ui_locales,
@@ -23,7 +24,9 @@ const AUTHORIZE_PATHS = new Set(['/oauth/authorize', '/application/o/authorize']
 const PARAMS = new Set(['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge',
   'code_challenge_method', 'nonce', 'fields', 'origin', 'prompt', 'max_age']);
 // The sign-in scopes (idp/oauth/sso.py): consenting to them needs no keys.
-const SIGN_IN_SCOPES = new Set(['openid', 'profile', 'email', 'cardcoop:card', 'cardcoop:memberships']);
+// cardcoop:member is the member's API for card.coop's own apps (idp/oauth/first_party.py).
+const SIGN_IN_SCOPES = new Set(['openid', 'profile', 'email', 'cardcoop:card', 'cardcoop:memberships',
+  'cardcoop:member']);
 const SAFE_SCHEMES = new Set(['http:', 'https:']);
 
 /** @typedef {Readonly<Record<string, string>>} AuthRequest */
@@ -59,30 +62,7 @@ export function framed() {
   return frameOrigin !== null;
 }
 
-/** @param {Record<string, unknown>} message */
-function toFrameParent(message) {
-  if (frameOrigin) window.parent.postMessage(message, frameOrigin);
-}
-
-/** Mark the document as framed, say it loaded, and report its height on every change. */
-function startFramed() {
-  document.documentElement.dataset.framed = 'true';
-  const state = request?.state ?? null;
-  toFrameParent({ type: 'cardcoop:ready', state });
-  let last = 0;
-  const report = () => {
-    // <html> is as tall as its content in the framed layout (app.css), margins included.
-    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    if (height > 0 && height !== last) {
-      last = height;
-      toFrameParent({ type: 'cardcoop:resize', height, state });
-    }
-  };
-  if (typeof ResizeObserver === 'function') new ResizeObserver(report).observe(document.documentElement);
-  report();
-}
-
-if (frameOrigin) startFramed();
+if (frameOrigin) startFramed(frameOrigin, { state: request?.state ?? null });
 
 /** The authorization request still waiting for the member's answer, or null. */
 export function pending() {
@@ -119,6 +99,24 @@ export function needsKeys() {
   if (!req) return true;
   const scopes = (req.scope ?? '').split(' ').filter(Boolean);
   return req.max_age !== undefined || forcesLogin() || !scopes.every((scope) => SIGN_IN_SCOPES.has(scope));
+}
+
+/** Whether the request comes from card.coop's own app (portal, business): the server marks the
+ * page so; such an app needs no consent, only a signed-in member with a card. */
+export function firstParty() {
+  return Boolean(pending()) && document.getElementById('app')?.dataset.firstParty === 'true';
+}
+
+/**
+ * Ask the authorization endpoint again now that the member is signed in: for a first-party app
+ * it answers at once. prompt and max_age are dropped: the login just made satisfied them.
+ */
+export function continueFirstParty() {
+  const url = new URL(location.href);
+  url.searchParams.delete('prompt');
+  url.searchParams.delete('max_age');
+  url.hash = '';
+  location.replace(url.toString());
 }
 
 /** The requesting cooperative's name (ВОСХОД), put in the page by the server; null if unknown. */

@@ -5,6 +5,7 @@
 import * as api from './api.js';
 import * as state from './state.js';
 import * as authorize from './authorize.js';
+import * as embed from './embed.js';
 import { h, replace } from './dom.js';
 import { T, getLang, setLang, t, LANGS, onLangChange } from './i18n.js';
 import { alertBox, errorText, focusHeading } from './ui.js';
@@ -130,6 +131,7 @@ async function render() {
   const id = ++renderId;
   let name = currentRoute();
   if (!name) name = state.isLoggedIn() ? authorize.home() : 'login';
+  if (!embed.allows(name)) return ctx.go(state.isLoggedIn() ? 'card' : 'login');
   const route = ROUTES[name];
   if (!route) return ctx.go(state.isLoggedIn() ? authorize.home() : 'login');
   if (route.auth && !state.isLoggedIn()) return ctx.go('login');

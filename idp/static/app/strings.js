@@ -217,6 +217,8 @@ export const STRINGS = {
   'consent.revoke_hint': { ru: 'Доступ можно отозвать в любой момент.', en: 'You can revoke the access at any time.' },
   'consent.revoke_link': { ru: 'Мои доступы', en: 'My access grants' },
   'consent.card_first': { ru: 'Чтобы ответить кооперативу, сначала выпустите карту пайщика. После выпуска вы вернётесь к запросу.', en: 'To answer the cooperative, issue your member card first. You will come back to the request afterwards.' },
+  'consent.card_first_app': { ru: 'Чтобы войти, сначала выпустите карту пайщика. После выпуска вход продолжится.', en: 'To sign in, issue your member card first. Signing in continues afterwards.' },
+  'consent.signing_in': { ru: 'Входим…', en: 'Signing in…' },
   'consent.notice_label': { ru: 'Запрос кооператива', en: 'Cooperative’s request' },
   'consent.notice_before': { ru: 'Кооператив', en: 'The cooperative' },
   'consent.notice_unnamed': { ru: 'Кооператив', en: 'A cooperative' },

@@ -77,7 +77,8 @@ export function authorizedView(ctx) {
  */
 export function pendingNotice(ctx) {
   const req = authorize.pending();
-  if (!req) return null;
+  // card.coop's own apps (portal, business) ask nothing: the member only signs in.
+  if (!req || authorize.firstParty()) return null;
   const alert = alertBox();
   const btn = denyButton(ctx, alert, { class: 'btn btn-small', id: 'authorize-deny' });
   return h('aside', { class: 'alert alert-info authorize-notice', 'aria-label': T('consent.notice_label') },

@@ -41,6 +41,7 @@ export default async function consentView(ctx) {
     ctx.go(authorize.finished() ? 'authorized' : 'card');
     return view(T('consent.title'));
   }
+  if (authorize.firstParty()) return continueFirstParty(ctx);
   let info;
   try {
     info = await api.post('/access/prepare-share-data', authorize.requestBody());
@@ -310,6 +311,22 @@ function fieldOrder(schema, data) {
  * @param {{username: string, public_key: string}} account
  * @param {Record<string, unknown>} data
  */
+/**
+ * card.coop's own app: no consent to ask. With a card, the authorization endpoint now answers
+ * at once; without one, the card comes first (its id is the subject the app knows).
+ * @param {import('../main.js').Ctx} ctx
+ */
+async function continueFirstParty(ctx) {
+  const account = await api.get('/auth/account');
+  if (!account.has_card) {
+    ctx.flash(T('consent.card_first_app'), 'info');
+    ctx.go('card/new');
+    return view(T('consent.title'));
+  }
+  authorize.continueFirstParty();
+  return view(T('consent.title'), h('p', { class: 'muted', text: T('consent.signing_in') }));
+}
+
 async function encryptForCoop(info, account, data) {
   const raw = info.encryption_jwk ?? {};
   const jwk = { kty: raw.kty, crv: raw.crv, x: raw.x, y: raw.y };
