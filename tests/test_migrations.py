@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+import portal.models  # noqa: F401 (the portal's tables are in the metadata too)
 from common.db import db
 from common.security import ClientInfo
 from idp import audit

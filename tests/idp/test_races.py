@@ -21,8 +21,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
 from common.db import db
+from idp.models import AuthSession, Outbox, RefreshToken, Registration, SigningKey
 from idp.models import Member as MemberRow
-from idp.models import Outbox, Registration, SigningKey
+from idp.oauth import clients
 from idp.oauth.models import Grant
 from idp.services import services
 from tests.conftest import random_email
@@ -417,3 +418,27 @@ def test_parallel_copies_of_an_attestation_leave_one_record(
         assert len({r.json()["id"] for r in responses}) == 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attestation)) == 1
+
+
+def test_an_apps_refresh_token_is_spent_once_under_a_burst(race: Race) -> None:
+    """Issue #12: a first-party app's refresh token used twelve times at once: one rotation,
+    the others are replays, and a replay closes the member's session (nothing half-done)."""
+    from tests.idp.test_first_party import APP, APP_URL, CALLBACK, basic, signed_in_app
+
+    with race.app.app_context():
+        secret = clients.create_first_party(APP, [CALLBACK], [APP_URL], [], None).secret
+    browser = race.app.test_client()
+    card_holder(race.app, browser, browser=True)
+    token = signed_in_app(browser, secret)
+    body = {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+    responses = race.burst([
+        (lambda s: s.post(race.server.url + "/oauth/token", data=body, headers=basic(secret),
+                          timeout=60)) for _ in range(12)])
+    race.assert_no_server_errors(responses)
+    assert statuses(responses) == {(200, ""): 1, (400, "invalid_grant"): 11}
+    with race.app.app_context():
+        sessions = db.session.scalars(select(AuthSession)).all()
+        live_tokens = db.session.scalar(select(func.count()).select_from(RefreshToken).where(
+            RefreshToken.client_id == APP, RefreshToken.rotated_at.is_(None)))
+    assert [s.revoke_reason for s in sessions] == ["refresh_reuse"]
+    assert live_tokens == 1  # the one rotation's successor; dead with its session
