@@ -46,13 +46,27 @@ tests/mono_peer/node_modules/.installed: tests/mono_peer/package-lock.json
 .PHONY: mono-peer
 mono-peer: tests/mono_peer/node_modules/.installed
 
+# The portal's Russian catalogue, compiled from the committed .po (compiled files are not kept).
+PORTAL_PO := portal/translations/ru/LC_MESSAGES/messages.po
+$(PORTAL_PO:.po=.mo): $(PORTAL_PO) | $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile -d portal/translations
+
+.PHONY: translations translations-update
+translations: $(PORTAL_PO:.po=.mo)
+
+# After changing the portal's texts: extract them and merge into the catalogue, then translate.
+translations-update: venv
+	$(BIN)/pybabel --quiet extract -F portal/babel.cfg -k _ -k gettext -o portal/translations/messages.pot portal
+	$(BIN)/pybabel --quiet update -i portal/translations/messages.pot -d portal/translations --width 100
+	rm portal/translations/messages.pot
+
 migrate: venv
 	$(BIN)/flask --app wsgi:idp db upgrade
 
-run: venv widget migrate
+run: venv widget translations migrate
 	$(BIN)/python scripts/run_all.py
 
-test: venv widget oidc-rp mono-peer
+test: venv widget translations oidc-rp mono-peer
 	cd widget && npm test
 	COVERAGE_RCFILE=$(CURDIR)/pyproject.toml $(BIN)/pytest --cov --cov-report=term --cov-report=xml -q
 

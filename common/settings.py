@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     network_trust_anchor: str | None = None
     network_document_max_age: int = Field(default=300, ge=30, le=3_600)  # seconds
 
+    # The portal (issue #12): its client at idp (`flask clients first-party portal`), and the
+    # members (card ids) who see the operators' analytics.
+    portal_client_id: str = "portal"
+    portal_client_secret: str | None = Field(default=None, repr=False)
+    portal_session_ttl: int = Field(default=8 * 3_600, ge=300)  # idle lifetime, seconds
+    portal_admins: tuple[str, ...] = ()
+
     # Notifications: neither SMTP nor Novu configured -> the development mailbox.
     smtp_url: str | None = None
     smtp_sender: str = "card.coop <no-reply@card.coop>"

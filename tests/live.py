@@ -65,13 +65,13 @@ def settings_env(settings: dict[str, Any]) -> dict[str, str]:
 
 @contextmanager
 def production_server(settings: dict[str, Any], log_dir: Path, *, workers: int = 2,
-                      app: str = "idp") -> Iterator[Server]:
+                      app: str = "idp", port: int | None = None) -> Iterator[Server]:
     """The production front (deploy/front.py: nginx in front of granian's worker processes) on
     a free port with these settings: for what only a multi-process server shows (races between
     workers, slow clients). The schema must already be migrated."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARDCOOP_")}
     env |= settings_env(settings)  # and no PYTHONPATH: the installed venv, as in production
-    cfg = FrontConfig(app=app, port=free_port(), workers=workers, use_nginx=True)
+    cfg = FrontConfig(app=app, port=port or free_port(), workers=workers, use_nginx=True)
     log_path = log_dir / f"{app}-{cfg.port}.log"
     with Front(cfg, env, log_path) as front:
         yield Server(front.url, log_path)

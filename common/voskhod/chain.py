@@ -225,11 +225,15 @@ class ChainRegistry:
         raise RegistryUnavailable("get_table_rows paging does not end")
 
     def _table_rows(self, code: str, scope: str, table: str, *, lower: str, upper: str,
-                    limit: int) -> tuple[list[dict[str, Any]], bool, str]:
-        answer = self._post(GET_TABLE_ROWS, {
+                    limit: int, index_position: str | None = None,
+                    key_type: str = "name") -> tuple[list[dict[str, Any]], bool, str]:
+        body: dict[str, Any] = {
             "json": True, "code": code, "scope": scope, "table": table,
-            "lower_bound": lower, "upper_bound": upper, "limit": limit, "key_type": "name",
-        })
+            "lower_bound": lower, "upper_bound": upper, "limit": limit, "key_type": key_type,
+        }
+        if index_position is not None:
+            body["index_position"] = index_position
+        answer = self._post(GET_TABLE_ROWS, body)
         rows = answer.get("rows")
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise RegistryUnavailable("get_table_rows answer without a list of rows")

@@ -14,6 +14,16 @@ from cardcoop.protocol.k1 import K1PrivateKey
 
 GET_TABLE_ROWS = "/v1/chain/get_table_rows"
 GET_ACCOUNT = "/v1/chain/get_account"
+GET_ABI = "/v1/chain/get_abi"
+# Secondary indexes the adapters read, by (code, table, index_position): the row field they are
+# built from (coopenomics/mono lib/domain/table_*.hpp ``indexed_by``).
+SECONDARY_INDEXES = {
+    ("ledger2", "userwallets", "3"): "username",  # byuser
+    ("soviet", "progwallets", "2"): "username",  # byusername
+    ("meet", "questions", "2"): "meet_id",  # bymeet
+    ("wallet", "deposits", "3"): "username",  # byusername
+}
+ZERO_HASH = "0" * 64
 
 
 def participant_row(username: str, status: str = "accepted",
@@ -74,6 +84,52 @@ def account_body(account_name: str, active_keys: list[str],
     }
 
 
+def userwallet_row(row_id: int, wallet_name: str, username: str,
+                   available: str) -> dict[str, Any]:
+    """A ledger2::userwallets row (table_ledger2_userwallets.hpp); ``blocked`` is always zero
+    since BLOCK/UNBLOCK were removed."""
+    return {"id": row_id, "wallet_name": wallet_name, "username": username,
+            "available": available, "blocked": "0.0000 RUB"}
+
+
+def progwallet_row(row_id: int, coopname: str, program_id: int, username: str,
+                   available: str) -> dict[str, Any]:
+    """A soviet::progwallets row (table_soviet_progwallets.hpp), binary extensions set."""
+    return {"id": row_id, "coopname": coopname, "program_id": program_id, "agreement_id": 3,
+            "username": username, "available": available, "blocked": "0.0000 RUB",
+            "membership_contribution": "0.0000 RUB"}
+
+
+def document2(hash_hex: str = ZERO_HASH) -> dict[str, Any]:
+    return {"version": "1.0.0" if hash_hex != ZERO_HASH else "", "hash": hash_hex,
+            "doc_hash": hash_hex, "meta_hash": hash_hex,
+            "meta": "{}" if hash_hex != ZERO_HASH else "", "signatures": []}
+
+
+def meet_row(meet_id: int, coopname: str, *, status: str = "authorized",
+             open_at: str, close_at: str, hash_hex: str | None = None) -> dict[str, Any]:
+    """A meet::meets row (meet/include/tables/meet.hpp), fields in struct order; doubles print
+    as strings with 17 decimals, as nodeos prints them."""
+    hash_hex = hash_hex or f"{meet_id:064x}"
+    return {"id": meet_id, "hash": hash_hex, "coopname": coopname, "type": "regular",
+            "level": "cooperative", "initiator": "ant", "presider": "ant",
+            "secretary": "petrov", "status": status, "created_at": "2025-12-01T10:00:00",
+            "open_at": open_at, "close_at": close_at, "notified_users": [],
+            "quorum_percent": "75.00000000000000000", "signed_ballots": 0,
+            "current_quorum_percent": "0.00000000000000000", "cycle": 1,
+            "quorum_passed": False, "proposal": document2("a" * 64),
+            "authorization": document2("b" * 64), "decision1": document2(),
+            "decision2": document2()}
+
+
+def question_row(question_id: int, number: int, coopname: str, meet_id: int) -> dict[str, Any]:
+    """A meet::questions row: the texts are only their sha256 on chain."""
+    return {"id": question_id, "number": number, "coopname": coopname, "meet_id": meet_id,
+            "title": f"{question_id:064x}", "context": "", "decision": f"{question_id + 1:064x}",
+            "counter_votes_for": 0, "counter_votes_against": 0, "counter_votes_abstained": 0,
+            "voters_for": [], "voters_against": [], "voters_abstained": []}
+
+
 def json_response(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     content_type="application/json")
@@ -86,6 +142,10 @@ class FakeChain:
     tables: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Contract accounts with their ABI's table names (get_abi); ledger2 unless a test takes it
+    # away (a chain of the time before ledger2).
+    contracts: dict[str, list[str]] = field(default_factory=lambda: {
+        "ledger2": ["userwallets", "wallets"], "soviet": ["participants", "progwallets"]})
 
     def put_row(self, code: str, scope: str, table: str, key: str, row: dict[str, Any]) -> None:
         self.tables.setdefault((code, scope, table), {})[key] = row
@@ -104,10 +164,58 @@ class FakeChain:
         self.put_row("soviet", coopname, "participants", username,
                      participant_row(username, status, created_at))
 
+    def add_wallet(self, coopname: str, username: str, wallet_name: str, available: str) -> None:
+        rows = self.tables.setdefault(("ledger2", coopname, "userwallets"), {})
+        row_id = len(rows)
+        rows[str(row_id)] = userwallet_row(row_id, wallet_name, username, available)
+
+    def add_progwallet(self, coopname: str, username: str, program_id: int,
+                       available: str) -> None:
+        rows = self.tables.setdefault(("soviet", coopname, "progwallets"), {})
+        row_id = len(rows)
+        rows[str(row_id)] = progwallet_row(row_id, coopname, program_id, username, available)
+
+    def add_meeting(self, coopname: str, meet_id: int, *, open_at: str, close_at: str,
+                    questions: int = 3, status: str = "authorized") -> None:
+        self.put_row("meet", coopname, "meets", f"{meet_id:08d}",
+                     meet_row(meet_id, coopname, status=status, open_at=open_at,
+                              close_at=close_at))
+        rows = self.tables.setdefault(("meet", coopname, "questions"), {})
+        for number in range(1, questions + 1):
+            question_id = len(rows) + 1
+            rows[f"{question_id:08d}"] = question_row(question_id, number, coopname, meet_id)
+
+    def get_abi(self, request: Request) -> Response:
+        body = request.get_json()
+        self.requests.append((GET_ABI, body))
+        name = body.get("account_name")
+        if name not in self.contracts:
+            return json_response({"code": 500, "message": "Internal Service Error",
+                                  "error": {"code": 0, "name": "exception",
+                                            "what": "unknown key", "details": []}}, status=500)
+        return json_response({"account_name": name, "abi": {
+            "version": "eosio::abi/1.2", "tables": [
+                {"name": table, "index_type": "i64", "key_names": [], "key_types": [],
+                 "type": table} for table in self.contracts[name]]}})
+
     def get_table_rows(self, request: Request) -> Response:
         body = request.get_json()
         self.requests.append((GET_TABLE_ROWS, body))
+        if body["code"] not in self.contracts and body["code"] in ("ledger2",):
+            return json_response({"code": 500, "message": "Internal Service Error",
+                                  "error": {"code": 0, "name": "exception",
+                                            "what": "Fail to retrieve account", "details": []}},
+                                 status=500)
         rows = self.tables.get((body["code"], body["scope"], body["table"]), {})
+        index = SECONDARY_INDEXES.get((body["code"], body["table"],
+                                       str(body.get("index_position", "1"))))
+        if index is not None:
+            # A secondary index with equal bounds: the rows whose indexed field is that key.
+            wanted = str(body.get("lower_bound", ""))
+            found = [row for row in rows.values() if str(row.get(index)) == wanted]
+            return json_response({"rows": found[:int(body.get("limit", 10))],
+                                  "more": len(found) > int(body.get("limit", 10)),
+                                  "next_key": ""})
         # Plain string order is Antelope name order for valid names ("." < "1-5" < "a-z").
         keys = sorted(key for key in rows
                       if (not body.get("lower_bound") or key >= body["lower_bound"])

@@ -1,0 +1,42 @@
+"""Dates and money as a member reads them, in the page's language (Flask-Babel)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_currency, format_date, format_datetime
+
+
+def _moment(value: object) -> datetime | date | None:
+    if isinstance(value, datetime | date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def datetime_or_blank(value: object) -> str:
+    moment = _moment(value)
+    if isinstance(moment, datetime):
+        return str(format_datetime(moment, "medium"))
+    return str(format_date(moment, "long")) if moment is not None else "—"
+
+
+def date_only(value: object) -> str:
+    moment = _moment(value)
+    return str(format_date(moment, "long")) if moment is not None else "—"
+
+
+def money(value: Decimal, symbol: str) -> str:
+    return str(format_currency(value, symbol))
+
+
+def init_formatting(app: Flask) -> None:
+    app.add_template_filter(datetime_or_blank)
+    app.add_template_filter(date_only)
+    app.add_template_filter(money)

@@ -1,0 +1,101 @@
+"""What the dashboard shows of a member, from what the servers may know (issue #12): idp's
+member API (the card's number, accounts, memberships, grants, sessions, history) and the ВОСХОД
+chain (membership, names, balances). No Flask request in here: the views pass the token.
+
+The chain decides what is shown of a cooperative: its name and the member's balances only
+where the member's account is an accepted member (``soviet::participants``). An account in a
+cooperative that has not (or no longer) accepted it is listed by its own username only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from common.voskhod import Registry, RegistryUnavailable, UnknownCooperative
+from common.voskhod.ledger import Wallet
+from portal.idp_api import IdpClient
+
+# The wallets a member recognises, in this order; others follow by name.
+WALLET_ORDER = ("w.wal.share", "w.reg.minshr", "w.wal.member", "w.cap.blago")
+
+
+@dataclass(frozen=True)
+class Account:
+    coopname: str
+    username: str
+    public_key: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class CoopStanding:
+    """One of the member's accounts as the chain sees it."""
+
+    account: Account
+    is_member: bool
+    name: str | None = None  # only for a member
+    member_since: datetime | None = None
+    wallets: list[Wallet] = field(default_factory=list)
+    chain_down: bool = False
+
+
+@dataclass(frozen=True)
+class Overview:
+    card_number: str
+    created_at: str
+    accounts: list[Account]
+    memberships: list[dict[str, Any]]
+
+
+def overview(idp: IdpClient, token: str) -> Overview:
+    body = idp.get(token, "/card/overview")
+    return Overview(
+        card_number=str(body.get("card_number", "")), created_at=str(body.get("created_at", "")),
+        accounts=[Account(str(a["coopname"]), str(a["username"]), str(a["public_key"]),
+                          str(a.get("created_at", ""))) for a in body.get("accounts", [])],
+        memberships=list(body.get("memberships", [])))
+
+
+def card_number_groups(number: str) -> str:
+    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+
+
+def standings(registry: Registry, ledger: Any, accounts: list[Account]) -> list[CoopStanding]:
+    return [standing(registry, ledger, account) for account in accounts]
+
+
+def standing(registry: Registry, ledger: Any, account: Account) -> CoopStanding:
+    try:
+        membership = registry.membership(account.coopname, account.username)
+        if not membership.is_member:
+            return CoopStanding(account, is_member=False)
+        name = registry.cooperative(account.coopname).announce
+        wallets = sorted(ledger.wallets(account.coopname, account.username), key=_wallet_rank)
+    except UnknownCooperative:
+        return CoopStanding(account, is_member=False)
+    except RegistryUnavailable:
+        return CoopStanding(account, is_member=False, chain_down=True)
+    return CoopStanding(account, is_member=True, name=name,
+                        member_since=membership.member_since, wallets=wallets)
+
+
+def _wallet_rank(wallet: Wallet) -> tuple[int, str]:
+    rank = WALLET_ORDER.index(wallet.name) if wallet.name in WALLET_ORDER else len(WALLET_ORDER)
+    return rank, wallet.name
+
+
+def site_of(idp: IdpClient, coopname: str) -> str | None:
+    """Where "go to the cooperative" sends the member: the cooperative's third-party-initiated
+    login with ``iss`` (idp) and ``target_link_uri`` (its site), else its site."""
+    for site in idp.public("/cooperatives/sites").get("sites", []):
+        if site.get("coopname") != coopname:
+            continue
+        start, home = site.get("initiate_login_uri"), site.get("client_uri")
+        if isinstance(start, str) and start:
+            query = urlencode({"iss": idp.base_url, "target_link_uri": home or ""})
+            return f"{start}{'&' if '?' in start else '?'}{query}"
+        return home if isinstance(home, str) and home else None
+    return None
