@@ -142,3 +142,54 @@ def _fail(row: OutboxColumns, error: str, report: DeliveryReport, *, permanent: 
                                         timedelta(seconds=retry_after or 0))
         report.retried += 1
         log.info("outbox %s via %s: retry %d later", row.kind, row.channel, row.attempts)
+
+
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+def deliver_claimed(session: DbSession, model: type[OutboxColumns],
+                    notifiers: Mapping[str, Notifier], *, max_attempts: int, batch: int = 20,
+                    now: datetime | None = None) -> DeliveryReport:
+    """``deliver_due`` for channels that call a service writing the same database (the
+    portal's email goes through idp, which on the embedded SQLite shares the one writer): the
+    due rows are claimed with a lease and committed, each is delivered outside any
+    transaction, and its outcome recorded after. A worker that dies mid-way leaves its rows
+    to be taken again when the lease ends; the channels' idempotency keys keep a retry from
+    sending twice."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(model)
+        .where(model.status == PENDING, model.next_attempt_at <= now)
+        .order_by(model.id).limit(batch).with_for_update(skip_locked=True)
+    ).all()
+    table = model.__tablename__  # type: ignore[attr-defined]
+    claimed = [(row.id, row.channel, row.notification()) for row in rows]
+    for row in rows:
+        row.next_attempt_at = now + CLAIM_LEASE
+    session.commit()
+    report = DeliveryReport()
+    for row_id, channel, message in claimed:
+        notifier = notifiers.get(channel)
+        outcome: Exception | None = None
+        try:
+            if notifier is None:
+                raise PermanentDeliveryError(f"no notifier configured for channel {channel!r}")
+            notifier.deliver(message, idempotency_key=f"{table}-{row_id}")
+        except Exception as exc:  # noqa: BLE001 (recorded below; an adapter bug must not stop the queue)
+            outcome = exc
+        row = session.get(model, row_id)
+        if row is None:
+            continue
+        row.attempts += 1
+        if outcome is None:
+            row.status, row.sent_at, row.last_error, row.payload = SENT, now, None, {}
+            report.sent += 1
+            log.info("outbox %s-%s: %s sent via %s", table, row_id, row.kind, channel)
+        else:
+            retry_after = outcome.retry_after if isinstance(outcome, DeliveryError) else None
+            _fail(row, str(outcome) if isinstance(outcome, DeliveryError)
+                  else type(outcome).__name__, report,
+                  permanent=isinstance(outcome, PermanentDeliveryError),
+                  max_attempts=max_attempts, now=now, retry_after=retry_after)
+        session.commit()
+    return report

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     portal_client_secret: str | None = Field(default=None, repr=False)
     portal_session_ttl: int = Field(default=8 * 3_600, ge=300)  # idle lifetime, seconds
     portal_admins: tuple[str, ...] = ()
+    # Web Push (RFC 8292): a P-256 private key in PEM; unset in development: made under
+    # instance/. The contact a push service may write to about our pushes.
+    portal_vapid_private_key: str | None = Field(default=None, repr=False)
+    portal_vapid_contact: str = "mailto:support@card.coop"
+    # Reminders (flask --app wsgi:portal reminders): how long before a meeting opens.
+    portal_meeting_reminder_days: int = Field(default=3, ge=1, le=60)
 
     # Notifications: neither SMTP nor Novu configured -> the development mailbox.
     smtp_url: str | None = None

@@ -49,6 +49,7 @@ def init_models(app: Flask) -> None:
     from idp.card import models as card_models  # noqa: F401
     from idp.network import models as network_models  # noqa: F401
     from idp.oauth import models as oauth_models  # noqa: F401
+    from idp import relay  # noqa: F401  (idp_relayed_notifications)
 
     Migrate(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
 
@@ -61,7 +62,7 @@ def init_services(app: Flask, settings: Settings) -> None:
 
 def init_blueprints(app: Flask, settings: Settings) -> None:
     from common.api import register_authenticator
-    from idp import devmail, pages, wellknown
+    from idp import devmail, pages, relay, wellknown
     from idp.access import views as access_views
     from idp.auth import views as auth_views
     from idp.auth.bearer import current_session, member_api_session
@@ -85,7 +86,7 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
     app.extensions["idp_oauth"] = make_authorization_server(app)
     member_bps = (auth_views.make_blueprint(), card_views.make_blueprint(),
                   cooperative_views.make_blueprint(), network_views.make_blueprint(),
-                  network_views.make_member_blueprint())
+                  network_views.make_member_blueprint(), relay.make_blueprint())
     # The token endpoints sign ID tokens too (RS256 or ES256); member-only ones never need RSA.
     oauth_bps = (access_views.make_blueprint(), oauth_views.make_blueprint())
     for bp in member_bps + oauth_bps:

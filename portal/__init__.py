@@ -32,7 +32,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_csrf(app)
     init_frames(app, settings.idp_url)
     init_blueprints(app)
+    init_cli(app)
     return app
+
+
+def init_cli(app: Flask) -> None:
+    from portal.cli import reminders_command, worker_command
+
+    app.cli.add_command(worker_command)
+    app.cli.add_command(reminders_command)
 
 
 def init_csrf(app: Flask) -> None:
@@ -54,10 +62,13 @@ def init_frames(app: Flask, idp_url: str) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
-    from portal import pages, signin
+    from portal import contributions_views, meetings_views, notifications_views, pages, signin
 
     signin.init_oidc(app)
     bp = signin.make_blueprint()
     app.extensions["portal_csrf"].exempt("portal.signin.backchannel_logout")
     app.register_blueprint(bp)
     app.register_blueprint(pages.make_blueprint())
+    app.register_blueprint(meetings_views.make_blueprint())
+    app.register_blueprint(contributions_views.make_blueprint())
+    app.register_blueprint(notifications_views.make_blueprint())

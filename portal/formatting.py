@@ -32,6 +32,14 @@ def date_only(value: object) -> str:
     return str(format_date(moment, "long")) if moment is not None else "—"
 
 
+def month_title(value: date) -> str:
+    return str(format_date(value, "LLLL yyyy")).capitalize()
+
+
+def weekday_short(value: date) -> str:
+    return str(format_date(value, "EEE"))
+
+
 def money(value: Decimal, symbol: str) -> str:
     return str(format_currency(value, symbol))
 
@@ -40,3 +48,5 @@ def init_formatting(app: Flask) -> None:
     app.add_template_filter(datetime_or_blank)
     app.add_template_filter(date_only)
     app.add_template_filter(money)
+    app.add_template_filter(month_title)
+    app.add_template_filter(weekday_short)

@@ -1,8 +1,9 @@
 """The portal's languages (Flask-Babel): Russian by default, English on request.
 
-The choice: ``?lang=ru|en`` (remembered in a cookie for a year), else the cookie, else the
-browser's Accept-Language, else Russian. Source strings are English; the Russian catalogue
-(portal/translations/ru) is compiled by ``make translations`` (part of ``make run``/``test``).
+The choice: ``?lang=ru|en`` (remembered in a cookie for a year), else the cookie, else Russian
+(as in idp's pages: the product speaks Russian unless the member picks English). Source strings
+are English; the Russian catalogue (portal/translations/ru) is compiled by ``make
+translations`` (part of ``make run`` and ``make test``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ COOKIE = "portal_lang"
 
 def select_locale() -> str:
     wanted = request.args.get("lang") or request.cookies.get(COOKIE)
-    if wanted in LANGS:
-        return str(wanted)
-    return request.accept_languages.best_match(LANGS) or DEFAULT
+    return str(wanted) if wanted in LANGS else DEFAULT
 
 
 def init_i18n(app: Flask) -> None:

@@ -87,6 +87,12 @@ def _wallet_rank(wallet: Wallet) -> tuple[int, str]:
     return rank, wallet.name
 
 
+def sites(idp: IdpClient) -> dict[str, str]:
+    """coopname → the cooperative's site, as the cooperatives registered them at idp."""
+    return {str(s["coopname"]): str(s["client_uri"])
+            for s in idp.public("/cooperatives/sites").get("sites", []) if s.get("client_uri")}
+
+
 def site_of(idp: IdpClient, coopname: str) -> str | None:
     """Where "go to the cooperative" sends the member: the cooperative's third-party-initiated
     login with ``iss`` (idp) and ``target_link_uri`` (its site), else its site."""

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 
 from portal import member
 from portal.idp_api import IdpUnavailable, NotFound, SignedOut
+from portal.meetings import remember_member
 from portal.services import services
 from portal.signin import current_session
 
@@ -73,6 +74,7 @@ def make_blueprint() -> Blueprint:
     def dashboard(token: str) -> ResponseReturnValue:
         ctx = services()
         card = member.overview(ctx.idp, token)
+        remember_member(current_session().sub or "", card.accounts)
         standings = member.standings(ctx.registry, ctx.ledger, card.accounts)
         return render_template(
             "portal/dashboard.html", card=card, standings=standings,

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, Response, redirect, render_template, request, session
+from flask import Blueprint, Flask, Response, g, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -70,7 +70,9 @@ def make_blueprint() -> Blueprint:
         if not services().settings.portal_client_secret:
             return render_template("portal/problem.html", problem="not_configured"), 503
         try:
-            answer: Response = idp_client().authorize_redirect(redirect_uri=callback_url())
+            # idp's page speaks the member's language (OpenID Connect Core §3.1.2.1).
+            answer: Response = idp_client().authorize_redirect(
+                redirect_uri=callback_url(), ui_locales=str(g.get("lang", "ru")))
             return answer
         except (OAuthError, OSError, ValueError):
             log.warning("idp discovery failed")

@@ -4,6 +4,7 @@ OAuth client of idp. Ctrl-C stops them all."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ BIN = Path(sys.executable).parent
 LOG = None  # the terminal
 APPS = [("idp", 8000), ("portal", 8001), ("business", 8002)]
 COOP_SITE = "http://127.0.0.1:8003"
+PORTAL = "http://127.0.0.1:8001"
 
 
 def main() -> int:
@@ -28,9 +30,18 @@ def main() -> int:
     subprocess.run(  # noqa: S603 (fixed argv, no shell)
         [str(BIN / "flask"), "--app", "wsgi:idp", "clients", "demo", "--site-url", COOP_SITE,
          "--out", str(coop_config)], cwd=ROOT, env=env, check=True)
+    # The portal: card.coop's own app at idp, with a fresh secret on every start too.
+    portal_config = ROOT / "instance" / "portal_client.json"
+    subprocess.run(  # noqa: S603 (fixed argv, no shell)
+        [str(BIN / "flask"), "--app", "wsgi:idp", "clients", "first-party", "portal", "--url",
+         env.get("CARDCOOP_PORTAL_URL", PORTAL), "--out", str(portal_config)],
+        cwd=ROOT, env=env, check=True)
+    portal_env = env | {"CARDCOOP_PORTAL_CLIENT_SECRET":
+                        json.loads(portal_config.read_text())["client_secret"]}
     # The production front (deploy/front.py: nginx in front of granian), one worker each on the
     # embedded defaults; the logs go to the terminal.
-    fronts = [Front(FrontConfig(app=name, port=port, workers=1), env, LOG) for name, port in APPS]
+    fronts = [Front(FrontConfig(app=name, port=port, workers=1),
+                    portal_env if name == "portal" else env, LOG) for name, port in APPS]
     # The demo cooperative on granian alone (no access log: its tickets stay out of the output).
     fronts.append(Front(FrontConfig(app="coop_site", port=8003, workers=1, use_nginx=False,
                                     target="examples.coop_site.wsgi:app"),
@@ -43,7 +54,7 @@ def main() -> int:
         front.wait_healthy(path="/health" if front.cfg.target is None else "/")
     print("\ncard.coop is running (Ctrl-C to stop):")
     print("  id.card.coop   http://127.0.0.1:8000   (API docs: /docs, dev mailbox: /dev/mailbox)")
-    print("  portal         http://127.0.0.1:8001")
+    print("  portal         http://127.0.0.1:8001   (the members' dashboard)")
     print("  business       http://127.0.0.1:8002")
     print(f"  demo coop site {COOP_SITE}   (ПК ВОСХОД: sign in / share / join with the card)\n",
           flush=True)

@@ -38,6 +38,10 @@ REQUIRED: Final[Mapping[Kind, tuple[str, ...]]] = {
     Kind.ACCOUNT_DELETED: ("at",),
     # "coop" asks "source" (display names) for the member's profile.
     Kind.DISCLOSURE_REQUESTED: ("coop", "coopname", "source", "at"),
+    # The portal's: "opens" is the voting's start as the member reads it.
+    Kind.MEETING_REMINDER: ("coop", "coopname", "opens", "questions", "at"),
+    Kind.CONTRIBUTION_DUE: ("coop", "coopname", "amount", "at"),
+    Kind.DIGEST: ("count", "summary", "at"),
 }
 # Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout,
 # "fields" (the shared field names, comma-separated) for a granted access.

@@ -46,6 +46,9 @@ NOVU_WORKFLOW_IDS: Final[Mapping[NotificationKind, str]] = {
     NotificationKind.RECOVERY_KEY_USED: "recovery-key-used",
     NotificationKind.ACCOUNT_DELETED: "account-deleted",
     NotificationKind.DISCLOSURE_REQUESTED: "disclosure-requested",
+    NotificationKind.MEETING_REMINDER: "meeting-reminder",
+    NotificationKind.CONTRIBUTION_DUE: "contribution-due",
+    NotificationKind.DIGEST: "digest",
 }
 
 TRIGGER_PATH: Final = "/v1/events/trigger"

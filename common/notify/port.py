@@ -41,6 +41,11 @@ class NotificationKind(StrEnum):
     # A cooperative of the ВОСХОД network asks another for the member's profile (issue #11):
     # the member allows or refuses in card.coop.
     DISCLOSURE_REQUESTED = "disclosure_requested"
+    # The portal's (issue #12), sent by email through idp, which alone knows the address: a
+    # general meeting coming, a contribution due, and the daily or weekly digest of the rest.
+    MEETING_REMINDER = "meeting_reminder"
+    CONTRIBUTION_DUE = "contribution_due"
+    DIGEST = "digest"
 
 
 class DeliveryError(Exception):

@@ -337,4 +337,47 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
                    "minutes. If you asked for nothing, just refuse.",
         ),
     },
+    Kind.MEETING_REMINDER: {
+        "ru": Text(
+            subject="card.coop: скоро общее собрание пайщиков, {coop}",
+            intro="Голосование на общем собрании пайщиков кооператива «{coop}» открывается "
+                  "{opens}. Вопросов в повестке: {questions}.",
+            advice="Повестка и голосование — на сайте кооператива; все собрания — в разделе "
+                   "«Собрания» кабинета пайщика card.coop.",
+        ),
+        "en": Text(
+            subject="card.coop: a general meeting of members is coming, {coop}",
+            intro="Voting at the general meeting of members of “{coop}” opens {opens}. "
+                  "Questions on the agenda: {questions}.",
+            advice="The agenda and the voting are on the cooperative's site; every meeting is "
+                   "under Meetings in your card.coop dashboard.",
+        ),
+    },
+    Kind.CONTRIBUTION_DUE: {
+        "ru": Text(
+            subject="card.coop: паевой взнос в кооперативе {coop}",
+            intro="В кооперативе «{coop}» ещё не внесена часть минимального паевого взноса: "
+                  "{amount}.",
+            advice="Внести взнос можно в разделе «Взносы» кабинета пайщика card.coop.",
+        ),
+        "en": Text(
+            subject="card.coop: share contribution to {coop}",
+            intro="Part of the minimum share contribution to “{coop}” is still due: {amount}.",
+            advice="You can pay it under Contributions in your card.coop dashboard.",
+        ),
+    },
+    Kind.DIGEST: {
+        "ru": Text(
+            subject="card.coop: новые уведомления ({count})",
+            intro="Новые уведомления в кабинете пайщика: {summary}.",
+            advice="Все уведомления — в центре уведомлений card.coop. Частоту писем можно "
+                   "изменить в настройках уведомлений.",
+        ),
+        "en": Text(
+            subject="card.coop: new notifications ({count})",
+            intro="New notifications in your dashboard: {summary}.",
+            advice="Every notification is in the card.coop notification centre. You can change "
+                   "how often these emails come in the notification settings.",
+        ),
+    },
 }

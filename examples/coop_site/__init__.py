@@ -44,6 +44,7 @@ from cardcoop.protocol.errors import ProtocolError
 from cardcoop.protocol.jwk import ec_private_key_from_jwk, jwk_thumbprint
 from cardcoop.protocol.k1 import K1PrivateKey
 
+from . import deposit
 from .jose import decrypt_share_jwcrypto
 
 __all__ = ["DEFAULT_CONFIG", "JOIN_SCOPE", "SHARE_SCOPE", "SIGN_IN_SCOPE", "create_app",
@@ -190,6 +191,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         site_url=site_url, idp_url=idp_url, idp_source=_idp_source(idp_url))
     app.extensions["coop_site_tokens"] = {}
     _routes(app)
+    deposit.install(app, cfg.get("ledger_file"), str(cfg["client_id"]))
     app.after_request(_security_headers)
     return app
 
@@ -216,9 +218,11 @@ def _fields_arg() -> str | None:
     return " ".join(words) or None
 
 
-def _start_flow(method: str, scope: str) -> dict[str, str]:
+def _start_flow(method: str, scope: str, *, after: str = "") -> dict[str, str]:
     verifier, challenge = new_pkce()
     flow = {"m": method, "v": verifier, "s": scope, "t": str(int(time.time()))}
+    if after:
+        flow["a"] = after
     if "openid" in scope.split():
         flow["n"] = new_state()
     state = new_state()
@@ -274,7 +278,7 @@ def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _complete(flow: dict[str, str], ticket: str, redirect_uri: str | None) -> tuple[str, int]:
+def _complete(flow: dict[str, str], ticket: str, redirect_uri: str | None) -> Any:
     """Exchange the ticket, verify the ID token, fetch and decrypt the share, show it."""
     s = site()
     try:
@@ -299,6 +303,10 @@ def _complete(flow: dict[str, str], ticket: str, redirect_uri: str | None) -> tu
         return error_page("decryption_failed", 502)
     if share is not None:
         _keep_token(tokens)
+    if claims is not None:
+        session["signed_in_sub"] = str(claims.get("sub", ""))  # signed in at this site
+    if flow.get("a"):
+        return redirect(flow["a"])  # a third-party-initiated login's target_link_uri
     return _result(tokens, share, public_key, claims)
 
 
@@ -370,13 +378,16 @@ def _routes(app: Flask) -> None:
         if iss is not None and iss.rstrip("/") != site().idp_url:
             return error_page("issuer_mismatch", 400)
         s = site()
-        flow = _start_flow("redirect", SIGN_IN_SCOPE)
+        target = request.args.get("target_link_uri", "")
+        # Only a page of this site: anything else would make this an open redirect.
+        after = target if target.startswith(s.site_url + "/") else ""
+        flow = _start_flow("redirect", SIGN_IN_SCOPE, after=after)
         return redirect(s.coop.authorization_url(
             s.redirect_uri, SIGN_IN_SCOPE, state=flow["state"],
             code_challenge=flow["code_challenge"], nonce=flow["nonce"] or None))
 
     @app.get("/callback")
-    def callback() -> tuple[str, int]:
+    def callback() -> Any:
         iss = request.args.get("iss")
         if iss is not None and iss.rstrip("/") != site().idp_url:  # RFC 9207 mix-up defence
             return error_page("issuer_mismatch", 400)
@@ -398,7 +409,7 @@ def _routes(app: Flask) -> None:
                                **flow), 200
 
     @app.post("/iframe/complete")
-    def iframe_complete() -> tuple[str, int]:
+    def iframe_complete() -> Any:
         # The state is the CSRF token: it must be one this browser's session started.
         flow = _take_flow(request.form.get("state", ""), "iframe")
         if flow is None:

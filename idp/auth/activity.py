@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from common.db import db
 from common.errors import InvalidRequest
-from idp.models import AuditEvent
+from idp.models import AuditEvent, Outbox
+
+# What idp told the member about their account, listed for the portal's notification centre
+# (kind and time: an outbox row keeps no text once it is sent).
+NOTICE_KINDS = ("new_device_login", "suspicious_activity", "account_locked", "password_changed",
+                "recovery_key_created", "recovery_key_used", "access_granted", "access_revoked",
+                "disclosure_requested")
+NOTICES_LIMIT = 100
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -59,3 +66,14 @@ def _visible(row: AuditEvent) -> dict[str, Any]:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def notices(member_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The member's notifications from idp, newest first: one per message (an outbox row per
+    channel), by the first row's id."""
+    rows = db.session.execute(
+        select(func.min(Outbox.id), Outbox.kind, Outbox.created_at)
+        .where(Outbox.subscriber_id == str(member_id), Outbox.kind.in_(NOTICE_KINDS))
+        .group_by(Outbox.kind, Outbox.created_at)
+        .order_by(Outbox.created_at.desc()).limit(NOTICES_LIMIT)).all()
+    return [{"id": row[0], "kind": row[1], "at": row[2]} for row in rows]

@@ -342,3 +342,13 @@ class ActivityEventOut(Schema):
 class ActivityOut(Schema):
     events: list[ActivityEventOut]
     next_before: int | None = Field(description="Pass as `before` for the next, older page")
+
+
+class NoticeOut(Schema):
+    id: int
+    kind: str
+    at: datetime
+
+
+class NoticesOut(Schema):
+    notices: list[NoticeOut]

@@ -25,6 +25,8 @@ from idp.auth.schemas import (
     LoginAttemptOut,
     LogoutIn,
     MemberOut,
+    NoticeOut,
+    NoticesOut,
     PolicyText,
     PrivacyPolicyOut,
     RefreshIn,
@@ -182,6 +184,16 @@ def make_blueprint() -> Blueprint:
                              limit=activity.query_int("limit"))
         return ActivityOut(events=[ActivityEventOut(**event) for event in page.events],
                            next_before=page.next_before)
+
+    @bp.get("/auth/notifications")
+    @endpoint(summary="What idp told the member about their account (kind and time)",
+              tags=TAG, auth="memberApi", responses={200: NoticesOut}, errors=(403, 429),
+              reads_only=True,
+              description="The newest 100: new devices, lockouts, password changes, "
+                          "accesses given and revoked. For the portal's notification centre.")
+    def account_notices() -> NoticesOut:
+        claims, _ = member_api_session()
+        return NoticesOut(notices=[NoticeOut(**n) for n in activity.notices(claims.member_id)])
 
     add_security_routes(bp)
 

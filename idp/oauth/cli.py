@@ -129,7 +129,9 @@ def demo_command(site_url: str, out_file: Path) -> None:
     clients.set_site(DEMO_COOP, f"{site}/", f"{site}/login")
     config = {"idp_url": services().tokens.issuer, "client_id": issued.client_id,
               "client_secret": issued.secret, "redirect_uri": f"{site}/callback",
-              "site_url": site, "private_key": registry.private_key(DEMO_COOP).to_string()}
+              "site_url": site, "private_key": registry.private_key(DEMO_COOP).to_string(),
+              # The sandbox ledger the portal reads: the demo's deposits settle there.
+              "ledger_file": str(services().settings.instance_path / "voskhod-ledger.json")}
     _write_secret_file(out_file, config)
     click.echo(f"demo cooperative {DEMO_COOP} registered for {site}; config in {out_file}")
 

@@ -18,6 +18,9 @@ export function allows(route) {
 }
 
 if (embedded) {
+  // app.css: no language switch (the embedding app chose the language) and no links to views
+  // this frame does not show.
+  document.documentElement.dataset.embed = 'card';
   document.documentElement.dataset.framed = 'true';
   if (parentOrigin && window.parent !== window) startFramed(parentOrigin, { view: 'card' });
 }

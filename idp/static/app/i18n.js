@@ -20,6 +20,14 @@ const listeners = new Set();
 /** @typedef {{ i18n: () => string }} Text_ */
 
 function readStoredLang() {
+  // What the page was opened for, for this page only (not stored): the card frame's `lang`
+  // (the embedding app's language) or an authorization request's ui_locales (OpenID Connect
+  // Core §3.1.2.1: the first of the preferred tags that the app speaks).
+  const params = new URLSearchParams(globalThis.location?.search ?? '');
+  for (const tag of [params.get('lang') ?? '', ...(params.get('ui_locales') ?? '').split(' ')]) {
+    const base = tag.toLowerCase().split('-')[0];
+    if (base === 'ru' || base === 'en') return base;
+  }
   try {
     const stored = globalThis.localStorage?.getItem(STORAGE_KEY);
     if (stored === 'ru' || stored === 'en') return stored;

@@ -32,6 +32,11 @@ FULL_PAYLOAD: dict[str, str] = {
     "coopname": "voskhod",
     "source": "ПК Зелёный сад",
     "fields": "first_name, email, phone",
+    "opens": "5 декабря 2026 г., 09:00 (МСК)",
+    "questions": "3",
+    "amount": "300,00 ₽",
+    "count": "2",
+    "summary": "собрание пайщиков, паевой взнос",
     "unused": "ignored-value",
 }
 

@@ -21,7 +21,8 @@ def test_kinds_are_stable_strings() -> None:
         "registration_code", "registration_attempt", "new_device_login",
         "suspicious_activity", "account_locked", "recovery_code", "password_changed",
         "access_granted", "access_revoked", "recovery_key_created", "recovery_key_used",
-        "account_deleted", "disclosure_requested"]
+        "account_deleted", "disclosure_requested", "meeting_reminder", "contribution_due",
+        "digest"]
     assert NotificationKind.NEW_DEVICE_LOGIN == "new_device_login"
 
 

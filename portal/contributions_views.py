@@ -1,0 +1,47 @@
+"""/contributions: what is due per cooperative, and "make a contribution" through the
+cooperative's own payment flow (portal/payments.py)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+
+from portal import contributions, member
+from portal.pages import problem, signed_in, wallet_label
+from portal.payments import SitePayments
+from portal.services import services
+from portal.signin import current_session
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("contributions", __name__)
+
+    @bp.get("/contributions")
+    @signed_in
+    def contributions_page(token: str) -> ResponseReturnValue:
+        ctx = services()
+        card = member.overview(ctx.idp, token)
+        dues = contributions.member_dues(ctx.registry, ctx.ledger, card.accounts,
+                                         current_session().sub or "")
+        return render_template("portal/contributions.html", dues=dues,
+                               wallet_label=wallet_label, error=request.args.get("error"))
+
+    @bp.post("/contributions/<coopname>")
+    @signed_in
+    def contribute(coopname: str, token: str) -> ResponseReturnValue:
+        amount = contributions.parse_amount(request.form.get("amount"))
+        if amount is None:
+            return redirect(f"/contributions?error=amount#coop-{coopname}", code=303)
+        ctx = services()
+        card = member.overview(ctx.idp, token)
+        accounts = [a for a in card.accounts if a.coopname == coopname]
+        if not accounts or not member.standing(ctx.registry, ctx.ledger, accounts[0]).is_member:
+            return problem("not_found", 404)
+        target = SitePayments(ctx.idp).deposit_url(
+            coopname, accounts[0].username, amount, f"{ctx.settings.portal_url}/contributions")
+        if target is None:
+            return problem("no_site", 404)
+        contributions.record(current_session().sub or "", accounts[0], amount)
+        return redirect(target, code=303)
+
+    return bp

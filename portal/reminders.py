@@ -1,0 +1,95 @@
+"""The reminder job (issue #12; ``flask --app wsgi:portal reminders``): meetings that open
+within ``portal_meeting_reminder_days``, and a minimum share contribution still due (once a
+month), once per member and event, through the member's settings (portal/notify_center.py);
+then the daily or weekly digests that are due.
+
+Safe with two instances running: the ``portal_reminders_sent`` row of (member, event) is
+inserted with ``ON CONFLICT DO NOTHING`` in the transaction that stores the notification and
+its outbox rows, so of two jobs exactly one goes on; the other finds the row and skips.
+The chain is asked afresh for every member: a member no longer accepted is reminded of nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+from sqlalchemy import select
+
+from common.db import db, insert_ignoring_conflict, utcnow
+from common.notify.texts import TIME_ZONE
+from portal import contributions, meetings, notify_center
+from portal.models import PortalMember, ReminderSent
+from portal.services import PortalServices
+
+log = logging.getLogger("cardcoop.portal.reminders")
+
+
+@dataclass
+class Report:
+    members: int = 0
+    meetings: int = 0
+    contributions: int = 0
+    digests: int = 0
+
+
+def run_once(ctx: PortalServices, *, now: datetime | None = None) -> Report:
+    now = now or utcnow()
+    ahead = timedelta(days=ctx.settings.portal_meeting_reminder_days)
+    report = Report()
+    for sub in list(db.session.scalars(select(PortalMember.sub).order_by(PortalMember.sub))):
+        member = db.session.get(PortalMember, sub)
+        if member is None:
+            continue
+        report.members += 1
+        accounts = meetings.stored_accounts(member)
+        for item in meetings.member_meetings(ctx.registry, ctx.ledger, accounts):
+            if item.state(now) == "upcoming" and item.meeting.open_at - now <= ahead:
+                report.meetings += _remind_meeting(sub, item, now)
+        for dues in contributions.member_dues(ctx.registry, ctx.ledger, accounts, sub):
+            if dues.minimum_due > 0:
+                report.contributions += _remind_contribution(sub, dues, now)
+        digest = notify_center.Text("card.coop", "Новые уведомления в кабинете пайщика")
+        if notify_center.digest_due(sub, now, digest):
+            report.digests += 1
+        db.session.commit()
+    log.info("reminders: %s", report)
+    return report
+
+
+def _once(sub: str, event_key: str) -> bool:
+    return bool(db.session.execute(insert_ignoring_conflict(
+        ReminderSent, sub=sub, event_key=event_key, sent_at=utcnow())).rowcount)  # type: ignore[attr-defined]
+
+
+def _remind_meeting(sub: str, item: meetings.CoopMeeting, now: datetime) -> int:
+    key = f"meeting:{item.coopname}:{item.meeting.id}:{item.meeting.hash[:16]}"
+    if not _once(sub, key):
+        return 0
+    opens = format_datetime(item.meeting.open_at.astimezone(TIME_ZONE), "d MMMM y, HH:mm",
+                            locale="ru") + " (МСК)"
+    notify_center.record(
+        sub, notify_center.MEETINGS, key, coopname=item.coopname,
+        params={"coop": item.coop, "coopname": item.coopname, "opens": opens,
+                "questions": str(item.meeting.questions), "at": now.isoformat()},
+        text=notify_center.Text(f"Собрание: {item.coop}",
+                                f"Голосование открывается {opens}"))
+    db.session.commit()
+    return 1
+
+
+def _remind_contribution(sub: str, dues: contributions.Dues, now: datetime) -> int:
+    key = f"contribution:{dues.coopname}:{now:%Y-%m}"
+    if not _once(sub, key):
+        return 0
+    amount = str(format_currency(dues.minimum_due, "RUB", locale="ru"))
+    notify_center.record(
+        sub, notify_center.CONTRIBUTIONS, key, coopname=dues.coopname,
+        params={"coop": dues.coop, "coopname": dues.coopname, "amount": amount,
+                "at": now.isoformat()},
+        text=notify_center.Text(f"Паевой взнос: {dues.coop}", f"Осталось внести {amount}"))
+    db.session.commit()
+    return 1
