@@ -175,11 +175,12 @@ def deliver_claimed(session: DbSession, model: type[OutboxColumns],
             if notifier is None:
                 raise PermanentDeliveryError(f"no notifier configured for channel {channel!r}")
             notifier.deliver(message, idempotency_key=f"{table}-{row_id}")
-        except Exception as exc:  # noqa: BLE001 (recorded below; an adapter bug must not stop the queue)
+        except Exception as exc:
             outcome = exc
-        row = session.get(model, row_id)
-        if row is None:
+        found = session.get(model, row_id)
+        if found is None:
             continue
+        row = found
         row.attempts += 1
         if outcome is None:
             row.status, row.sent_at, row.last_error, row.payload = SENT, now, None, {}

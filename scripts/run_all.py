@@ -1,5 +1,6 @@
-"""``make run``: idp, portal and business, each its own process and origin, the worker that
-delivers notifications, and the demo cooperative site (examples/coop_site) registered as an
+"""``make run``: idp, portal and business, each its own process and origin, the workers that
+deliver notifications (idp's and the portal's), the portal's reminder job, and the demo
+cooperative site (examples/coop_site) registered as an
 OAuth client of idp. Ctrl-C stops them all."""
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def main() -> int:
                         env | {"COOP_SITE_CONFIG": str(coop_config)}, LOG))
     worker = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
         [str(BIN / "flask"), "--app", "wsgi:idp", "worker"], cwd=ROOT, env=env)
+    # The portal's outbox (email through idp, Web Push) and its reminder job, every 5 minutes.
+    portal_jobs = [subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
+        [str(BIN / "flask"), "--app", "wsgi:portal", *command], cwd=ROOT, env=portal_env)
+        for command in (["worker"], ["reminders", "--every", "300"])]
     for front in fronts:
         front.start(wait=False)
     for front in fronts:
@@ -67,14 +72,16 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and worker.poll() is None and all(f.running() for f in fronts):
+    while not stopping and worker.poll() is None and all(f.running() for f in fronts) and \
+            all(job.poll() is None for job in portal_jobs):
         time.sleep(0.5)
     crashed = not stopping  # one died: take the rest down, and say so with the exit code
     for front in fronts:
         front.stop()
-    if worker.poll() is None:
-        worker.terminate()
-    worker.wait(timeout=10)
+    for process in [worker, *portal_jobs]:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=10)
     return 1 if crashed else 0
 
 
