@@ -45,11 +45,13 @@ class NoCookieSession(SessionInterface):
 
 def init_models(app: Flask) -> None:
     from common.db import db
-    from idp import models  # noqa: F401  (registers the tables with the metadata)
+    from idp import (
+        models,  # noqa: F401  (registers the tables with the metadata)
+        relay,  # noqa: F401  (idp_relayed_notifications)
+    )
     from idp.card import models as card_models  # noqa: F401
     from idp.network import models as network_models  # noqa: F401
     from idp.oauth import models as oauth_models  # noqa: F401
-    from idp import relay  # noqa: F401  (idp_relayed_notifications)
 
     Migrate(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
 

@@ -51,9 +51,17 @@ def init_csrf(app: Flask) -> None:
     app.extensions["portal_csrf"] = csrf
 
 
+def page_policy(idp_url: str, form_targets: list[str] | None = None) -> str:
+    """The portal's CSP: the one thing it frames is idp's card view; its forms may lead to idp
+    (sign-out ends idp's session) and, on a page that names them, to cooperatives' sites (a
+    contribution is paid there): browsers check form-action on every redirect of a form."""
+    targets = " ".join(["'self'", idp_url, *(form_targets or [])])
+    return CSP.replace("default-src 'self';", f"default-src 'self'; frame-src {idp_url};") \
+        .replace("form-action 'self'", f"form-action {targets}")
+
+
 def init_frames(app: Flask, idp_url: str) -> None:
-    """The one thing the portal frames: idp's card view."""
-    policy = CSP.replace("default-src 'self';", f"default-src 'self'; frame-src {idp_url};")
+    policy = page_policy(idp_url)
 
     @app.after_request
     def _csp(response: Response) -> Response:

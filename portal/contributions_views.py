@@ -3,14 +3,21 @@ cooperative's own payment flow (portal/payments.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from portal import contributions, member
+from portal import contributions, member, page_policy
 from portal.pages import problem, signed_in, wallet_label
 from portal.payments import SitePayments
 from portal.services import services
 from portal.signin import current_session
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def make_blueprint() -> Blueprint:
@@ -23,8 +30,14 @@ def make_blueprint() -> Blueprint:
         card = member.overview(ctx.idp, token)
         dues = contributions.member_dues(ctx.registry, ctx.ledger, card.accounts,
                                          current_session().sub or "")
-        return render_template("portal/contributions.html", dues=dues,
-                               wallet_label=wallet_label, error=request.args.get("error"))
+        response = make_response(render_template(
+            "portal/contributions.html", dues=dues, wallet_label=wallet_label,
+            error=request.args.get("error")))
+        sites = member.sites(ctx.idp)
+        response.headers["Content-Security-Policy"] = page_policy(
+            ctx.settings.idp_url, sorted({origin(sites[d.coopname]) for d in dues
+                                          if d.coopname in sites}))
+        return response
 
     @bp.post("/contributions/<coopname>")
     @signed_in

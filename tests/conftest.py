@@ -102,3 +102,21 @@ def client(app: Flask) -> FlaskClient:
 
 def random_email(prefix: str = "member") -> str:
     return f"{prefix}-{secrets.token_hex(4)}@example.com"
+
+
+@pytest.fixture
+def make_portal(base_settings: dict[str, Any], migrated: None) -> Iterator[Callable[..., Flask]]:
+    """Build a portal app (issue #12) with settings overrides, on the test database."""
+    from portal import create_app as create_portal
+
+    apps: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        app = create_portal(Settings(**(base_settings | overrides)))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()

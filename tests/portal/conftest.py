@@ -15,7 +15,6 @@ from pytest_httpserver import HTTPServer
 
 from cardcoop import CardSession, IdpClient
 from common.security import ClientInfo
-from common.settings import Settings
 from idp.auth.cookie import PLAIN_NAME as IDP_COOKIE
 from idp.auth.sessions import open_session
 from idp.models import Member
@@ -37,25 +36,6 @@ class LivePortal:
     app: Flask
     url: str
     idp: LiveIdp
-
-
-@pytest.fixture
-def make_portal(base_settings: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
-    from portal import create_app
-
-    apps: list[Flask] = []
-
-    def make(**overrides: Any) -> Flask:
-        app = create_app(Settings(**(base_settings | overrides)))
-        apps.append(app)
-        return app
-
-    yield make
-    from common.db import db
-
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
