@@ -37,6 +37,16 @@ def _day(value: str | None) -> datetime | None:
         return None
 
 
+def _moment(value: str | None) -> datetime | None:
+    if not value or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def sync_idp_notices(token: str, sub: str) -> None:
     """Copy what idp told the member into the centre (once each)."""
     for notice in services().idp.get(token, "/auth/notifications").get("notices", []):
@@ -62,7 +72,7 @@ def make_blueprint() -> Blueprint:
             unread=request.args.get("unread") == "1",
             since=_day(request.args.get("since")),
             until=until + timedelta(days=1) if until else None,
-            before=request.args.get("before", type=int))
+            before=_moment(request.args.get("before")))
         rows, next_before = notify_center.listing(sub, filters)
         return render_template("portal/notifications.html", rows=rows, filters=filters,
                                next_before=next_before, kinds=notify_center.KINDS,
@@ -71,7 +81,7 @@ def make_blueprint() -> Blueprint:
                                unread=notify_center.unread_count(sub),
                                older_url="/notifications?" + urlencode(
                                    {k: v for k, v in request.args.items() if k != "before"}
-                                   | {"before": next_before or ""}))
+                                   | {"before": next_before.isoformat() if next_before else ""}))
 
     @bp.post("/notifications/read")
     @signed_in

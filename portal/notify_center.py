@@ -154,10 +154,10 @@ class Filters:
     unread: bool = False
     since: datetime | None = None
     until: datetime | None = None
-    before: int | None = None
+    before: datetime | None = None  # the page's cursor: older than this
 
 
-def listing(sub: str, filters: Filters) -> tuple[list[Notification], int | None]:
+def listing(sub: str, filters: Filters) -> tuple[list[Notification], datetime | None]:
     query = select(Notification).where(Notification.sub == sub)
     if filters.kind in KINDS:
         kinds = [filters.kind] + [k for k, c in IDP_KINDS.items() if c == filters.kind]
@@ -171,9 +171,11 @@ def listing(sub: str, filters: Filters) -> tuple[list[Notification], int | None]
     if filters.until:
         query = query.where(Notification.created_at < filters.until)
     if filters.before:
-        query = query.where(Notification.id < filters.before)
-    rows = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(PAGE + 1)))
-    return rows[:PAGE], rows[PAGE - 1].id if len(rows) > PAGE else None
+        query = query.where(Notification.created_at < filters.before)
+    # Newest first by when it happened (idp's are copied in later than they happened).
+    rows = list(db.session.scalars(query.order_by(Notification.created_at.desc(),
+                                                  Notification.id.desc()).limit(PAGE + 1)))
+    return rows[:PAGE], rows[PAGE - 1].created_at if len(rows) > PAGE else None
 
 
 def unread_count(sub: str) -> int:
