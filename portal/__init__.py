@@ -70,7 +70,14 @@ def init_frames(app: Flask, idp_url: str) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
-    from portal import contributions_views, meetings_views, notifications_views, pages, signin
+    from portal import (
+        analytics_views,
+        contributions_views,
+        meetings_views,
+        notifications_views,
+        pages,
+        signin,
+    )
 
     signin.init_oidc(app)
     bp = signin.make_blueprint()
@@ -80,3 +87,4 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_views.make_blueprint())
     app.register_blueprint(contributions_views.make_blueprint())
     app.register_blueprint(notifications_views.make_blueprint())
+    app.register_blueprint(analytics_views.make_blueprint())

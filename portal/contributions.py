@@ -25,6 +25,7 @@ from common.voskhod.ledger import (
     Ledger,
     PendingDeposit,
 )
+from portal.analytics import note
 from portal.member import Account
 from portal.models import Deposit
 
@@ -101,5 +102,6 @@ def record(sub: str, account: Account, amount: Decimal) -> Deposit:
     deposit = Deposit(sub=sub, coopname=account.coopname, username=account.username,
                       amount=amount, wallet=SHARE_WALLET)
     db.session.add(deposit)
+    note(sub, "deposit")
     db.session.commit()
     return deposit

@@ -8,11 +8,11 @@ encrypted at rest. Never a password-derived value, never personal data.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, Numeric, String, Text, Uuid
+from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, JsonDocument, UtcDateTime, utcnow
@@ -150,3 +150,15 @@ class ReminderSent(Base):
     sub: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_key: Mapped[str] = mapped_column(String(160), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ActivityDay(Base):
+    """What the portal saw a member do on a day (visit, sign_in, grant_revoked,
+    device_revoked, deposit): the operators' aggregates count these, one per member, kind and
+    day. The card id only; nothing of what was seen."""
+
+    __tablename__ = "portal_activity_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sub: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -13,7 +13,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from portal import member
+from common.db import db
+from portal import analytics, member
 from portal.idp_api import IdpUnavailable, NotFound, SignedOut
 from portal.meetings import remember_member
 from portal.services import services
@@ -74,6 +75,7 @@ def make_blueprint() -> Blueprint:
     def dashboard(token: str) -> ResponseReturnValue:
         ctx = services()
         card = member.overview(ctx.idp, token)
+        analytics.note(current_session().sub or "", "visit")
         remember_member(current_session().sub or "", card.accounts)
         standings = member.standings(ctx.registry, ctx.ledger, card.accounts)
         return render_template(
@@ -141,6 +143,8 @@ def _revoke(token: str, path: str, done: str) -> ResponseReturnValue:
         services().idp.delete(token, path)
     except NotFound:
         return redirect("/security?done=gone", code=303)
+    analytics.note(current_session().sub or "", done.replace("session", "device"))
+    db.session.commit()
     return redirect(f"/security?done={done}", code=303)
 
 

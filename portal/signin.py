@@ -23,6 +23,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from common.db import db
+from portal import analytics
 from portal.idp_api import IdpUnavailable, Tokens
 from portal.services import services
 from portal.session_store import ServerSession, end_sessions
@@ -101,6 +102,7 @@ def make_blueprint() -> Blueprint:
             return render_template("portal/problem.html", problem="sign_in_failed"), 400
         current_session().sign_in(sub=sub, sid=sid if isinstance(sid, str) else None,
                                   tokens=services().idp.box.seal(tokens))
+        analytics.note(sub, "sign_in")
         return redirect("/", code=303)
 
     @bp.post("/auth/logout")
