@@ -189,7 +189,10 @@ def test_the_member_uses_the_portal(page: Page, browser: Browser, stack: Stack,
         finally:
             audit.close()
         page.set_viewport_size(PHONE)
-        guide_shot(page, "portal-security-phone")
+        page.goto(f"{portal}/notifications")
+        guide_shot(page, "portal-notifications-phone")
+        page.goto(f"{portal}/contributions")
+        guide_shot(page, "portal-contributions-phone")
         page.goto(f"{portal}/meetings?lang=en")
         expect(page.locator("h1")).to_have_text("General meetings")
         page.goto(f"{portal}/?lang=ru")
