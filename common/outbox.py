@@ -91,17 +91,22 @@ def deliver_due(session: DbSession, model: type[OutboxColumns], notifiers: Mappi
     """Deliver one batch of due rows and commit. ``SKIP LOCKED`` lets several workers share
     the table on PostgreSQL without sending anything twice; SQLite ignores it (one writer)."""
     now = now or utcnow()
-    rows = session.scalars(
-        select(model)
-        .where(model.status == PENDING, model.next_attempt_at <= now)
-        .order_by(model.id).limit(batch).with_for_update(skip_locked=True)
-    ).all()
+    rows = _due_rows(session, model, now, batch)
     report = DeliveryReport()
     for row in rows:
         _deliver_one(row, notifiers.get(row.channel), max_attempts, now, report,
                      key=f"{model.__tablename__}-{row.id}")  # type: ignore[attr-defined]
     session.commit()
     return report
+
+
+def _due_rows(session: DbSession, model: type[OutboxColumns], now: datetime,
+              batch: int) -> list[OutboxColumns]:
+    """One batch of due rows, locked; ``SKIP LOCKED``: other workers take the others."""
+    return list(session.scalars(
+        select(model)
+        .where(model.status == PENDING, model.next_attempt_at <= now)
+        .order_by(model.id).limit(batch).with_for_update(skip_locked=True)))
 
 
 def _deliver_one(row: OutboxColumns, notifier: Notifier | None, max_attempts: int,
@@ -157,11 +162,7 @@ def deliver_claimed(session: DbSession, model: type[OutboxColumns],
     to be taken again when the lease ends; the channels' idempotency keys keep a retry from
     sending twice."""
     now = now or utcnow()
-    rows = session.scalars(
-        select(model)
-        .where(model.status == PENDING, model.next_attempt_at <= now)
-        .order_by(model.id).limit(batch).with_for_update(skip_locked=True)
-    ).all()
+    rows = _due_rows(session, model, now, batch)
     table = model.__tablename__  # type: ignore[attr-defined]
     claimed = [(row.id, row.channel, row.notification()) for row in rows]
     for row in rows:

@@ -26,7 +26,7 @@ from common.voskhod.ledger import (
     PendingDeposit,
 )
 from portal.analytics import note
-from portal.member import Account
+from portal.member import Account, accepted
 from portal.models import Deposit
 
 MAX_DEPOSIT = Decimal("10000000")
@@ -62,11 +62,8 @@ class Dues:
 def member_dues(registry: Registry, ledger: Ledger, accounts: list[Account],
                 sub: str) -> list[Dues]:
     found = []
-    for account in accounts:
+    for account, coop in accepted(registry, accounts):
         try:
-            if not registry.membership(account.coopname, account.username).is_member:
-                continue
-            coop = registry.cooperative(account.coopname).announce
             fees = ledger.fees(account.coopname)
             balances = {w.name: w.available
                         for w in ledger.wallets(account.coopname, account.username)}

@@ -18,9 +18,9 @@ from icalendar import Calendar, Event
 from sqlalchemy import select, update
 
 from common.db import db, utcnow
-from common.voskhod import Registry, RegistryUnavailable, UnknownCooperative
+from common.voskhod import Registry, RegistryUnavailable
 from common.voskhod.ledger import Ledger, Meeting
-from portal.member import Account
+from portal.member import Account, accepted
 from portal.models import CalendarFeed, PortalMember
 
 # meet::meets statuses (meet.hpp): what the member reads of each.
@@ -48,13 +48,10 @@ class CoopMeeting:
 def member_meetings(registry: Registry, ledger: Ledger,
                     accounts: list[Account]) -> list[CoopMeeting]:
     found: list[CoopMeeting] = []
-    for account in accounts:
+    for account, name in accepted(registry, accounts):
         try:
-            if not registry.membership(account.coopname, account.username).is_member:
-                continue
-            name = registry.cooperative(account.coopname).announce
             meetings = ledger.meetings(account.coopname)
-        except (UnknownCooperative, RegistryUnavailable):
+        except RegistryUnavailable:
             continue
         found += [CoopMeeting(account.coopname, name, m) for m in meetings]
     return sorted(found, key=lambda m: m.meeting.open_at)

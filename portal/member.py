@@ -9,6 +9,7 @@ cooperative that has not (or no longer) accepted it is listed by its own usernam
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,6 +81,18 @@ def standing(registry: Registry, ledger: Any, account: Account) -> CoopStanding:
         return CoopStanding(account, is_member=False, chain_down=True)
     return CoopStanding(account, is_member=True, name=name,
                         member_since=membership.member_since, wallets=wallets)
+
+
+def accepted(registry: Registry, accounts: list[Account]) -> Iterator[tuple[Account, str]]:
+    """The accounts the chain accepts as members now, with their cooperative's public name; a
+    cooperative the registry no longer knows, or cannot be asked about now, is left out."""
+    for account in accounts:
+        try:
+            if not registry.membership(account.coopname, account.username).is_member:
+                continue
+            yield account, registry.cooperative(account.coopname).announce
+        except (UnknownCooperative, RegistryUnavailable):
+            continue
 
 
 def _wallet_rank(wallet: Wallet) -> tuple[int, str]:

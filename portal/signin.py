@@ -15,7 +15,17 @@ from urllib.parse import urlencode
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, Response, g, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -23,6 +33,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from common.db import db
+from common.settings import Settings
 from portal import analytics
 from portal.idp_api import IdpUnavailable, Tokens
 from portal.services import services
@@ -37,7 +48,7 @@ LOGOUT_TOKEN_MAX_AGE = 300
 
 
 def init_oidc(app: Flask) -> OAuth:
-    settings = services_settings(app)
+    settings: Settings = app.extensions["portal"].settings
     oauth = OAuth(app)
     oauth.register(
         "idp", client_id=settings.portal_client_id, client_secret=settings.portal_client_secret,
@@ -48,13 +59,8 @@ def init_oidc(app: Flask) -> OAuth:
     return oauth
 
 
-def services_settings(app: Flask) -> Any:
-    return app.extensions["portal"].settings
-
-
 def idp_client() -> Any:
-    from flask import current_app
-
+    """Authlib's registered client (untyped)."""
     return current_app.extensions["portal_oauth"].idp
 
 
