@@ -198,7 +198,7 @@ class TicketGrant(AuthorizationCodeGrant):
     def validate_requested_scope(self) -> None:
         super().validate_requested_scope()
         client: OAuthClient = self.request.client
-        if not client.first_party and set(self.request.scope.split()) & set(APP_SCOPES):
+        if not client.first_party and set((self.request.scope or "").split()) & set(APP_SCOPES):
             raise InvalidScopeError("The member's API is only for card.coop's own applications.",
                                     redirect_uri=self.request.payload.redirect_uri,
                                     state=self.request.payload.state)

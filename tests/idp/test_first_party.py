@@ -231,3 +231,16 @@ def test_another_members_session_is_not_found(
     answer = client.delete(f"/auth/sessions/{theirs}", headers=bearer(token))
     assert answer.status_code == 404
     assert other_client.get("/auth/account", headers=other.bearer).status_code == 200
+
+
+def test_an_authorization_request_without_scope_is_refused_not_a_crash(
+        app: Flask, client: FlaskClient) -> None:
+    make_client(app, COOP)
+    verifier, challenge = pkce()
+    query = {"response_type": "code", "client_id": COOP,
+             "redirect_uri": "https://coop.example/callback", "state": "s",
+             "code_challenge": challenge, "code_challenge_method": "S256"}
+    response = client.get(f"/oauth/authorize?{urlencode(query)}")
+    assert response.status_code in (200, 302, 400), response.status_code
+    if response.status_code == 302:
+        assert "error=" in response.headers["Location"]
