@@ -202,6 +202,15 @@ def insert_ignoring_conflict(model: type[Any], **values: Any) -> Any:
     return dialect_insert(model).values(**values).on_conflict_do_nothing()
 
 
+def inserted_if_absent(model: type[Any], **values: Any) -> bool:
+    """``insert_ignoring_conflict`` in the request's session, and whether it inserted: told by
+    RETURNING, as the ORM's rowcount is not reliable for it on every driver (psycopg answered
+    1 for a row that was already there)."""
+    primary_key = list(model.__table__.primary_key.columns)
+    statement = insert_ignoring_conflict(model, **values).returning(*primary_key)
+    return db.session.execute(statement).first() is not None
+
+
 def utcnow() -> datetime:
     """Timezone-aware now; every timestamp is stored in UTC."""
     return datetime.now(UTC)

@@ -159,7 +159,7 @@ class RefreshToken(Base):
     # None: the member's own (idp's pages, API clients of /auth/*); else the first-party app
     # it was issued to at the token endpoint. A token is only ever good for its own holder.
     client_id: Mapped[str | None] = mapped_column(
-        ForeignKey("idp_oauth_clients.client_id", ondelete="CASCADE"))
+        ForeignKey("idp_oauth_clients.client_id", ondelete="CASCADE"), index=True)
 
 
 class SigningKey(Base):

@@ -20,7 +20,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.api import Schema, endpoint
-from common.db import Base, UtcDateTime, db, insert_ignoring_conflict, utcnow
+from common.db import Base, UtcDateTime, db, inserted_if_absent, utcnow
 from common.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from common.notify import NotificationKind
 from common.notify.messages import REQUIRED
@@ -94,9 +94,8 @@ def make_blueprint() -> Blueprint:
         member = db.session.get(Member, card.member_id) if card is not None else None
         if card is None or member is None:
             raise NotFound("No such card.", code="card_not_found")
-        fresh = db.session.execute(insert_ignoring_conflict(
-            RelayedNotification, key=f"{client_id}:{body.idempotency_key}",
-            created_at=utcnow())).rowcount  # type: ignore[attr-defined]
+        fresh = inserted_if_absent(RelayedNotification, key=f"{client_id}:{body.idempotency_key}",
+                                   created_at=utcnow())
         if fresh:
             # The card id is the subscriber (Novu): the one the app knows, and mirrors the
             # member's preferences for.

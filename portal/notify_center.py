@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from sqlalchemy import func, select, update
 
-from common.db import db, insert_ignoring_conflict, utcnow
+from common.db import db, insert_ignoring_conflict, inserted_if_absent, utcnow
 from portal.delivery import payload_for_push
 from portal.models import MemberSettings, Notification, Outbox
 
@@ -75,9 +75,11 @@ def parse_preferences(form: Any) -> dict[str, dict[str, Any]]:
 
 
 def save_preferences(sub: str, chosen: dict[str, dict[str, Any]]) -> None:
-    row = db.session.get(MemberSettings, sub) or MemberSettings(sub=sub)
+    db.session.execute(insert_ignoring_conflict(MemberSettings, sub=sub, preferences={},
+                                                updated_at=utcnow()))
+    row = db.session.get(MemberSettings, sub, with_for_update=True, populate_existing=True)
+    assert row is not None
     row.preferences, row.updated_at = chosen, utcnow()
-    db.session.add(row)
     db.session.commit()
 
 
@@ -97,11 +99,11 @@ def record(sub: str, kind: str, source_key: str, *, coopname: str | None = None,
     category = IDP_KINDS.get(kind, kind)
     prefs = preferences(sub)[category]
     now = utcnow()
-    created = db.session.execute(insert_ignoring_conflict(
+    created = inserted_if_absent(
         Notification, sub=sub, kind=kind, coopname=coopname, document=dict(params or {}),
         source_key=source_key, created_at=at or now,
         read_at=None if prefs["in_app"] else now,
-        in_digest=prefs["frequency"] != "instant")).rowcount  # type: ignore[attr-defined]
+        in_digest=prefs["frequency"] != "instant")
     if not created or prefs["frequency"] != "instant":
         return bool(created)
     channels = [c for c in ("email", "push") if prefs[c] and (c == "push" or kind in EMAIL_KINDS)]
@@ -118,11 +120,16 @@ def digest_due(sub: str, now: datetime, text: Text) -> bool:
     """The member's digest, when its time has come and something waits: one email (of the
     kinds the portal mails) and one push. Caller commits."""
     prefs = preferences(sub)
+    # The member's settings row exists, then is held: of two jobs at once, one sends the
+    # digest and the other finds nothing waiting after the first commits.
+    db.session.execute(insert_ignoring_conflict(MemberSettings, sub=sub, preferences={},
+                                                updated_at=now))
+    row = db.session.scalars(select(MemberSettings).where(MemberSettings.sub == sub)
+                             .with_for_update().execution_options(populate_existing=True)).one()
     waiting = list(db.session.scalars(select(Notification).where(
         Notification.sub == sub, Notification.in_digest.is_(True))))
     if not waiting:
         return False
-    row = db.session.get(MemberSettings, sub) or MemberSettings(sub=sub, preferences={})
     every = min((DIGEST_EVERY[prefs[IDP_KINDS.get(n.kind, n.kind)]["frequency"]]
                  for n in waiting
                  if prefs[IDP_KINDS.get(n.kind, n.kind)]["frequency"] in DIGEST_EVERY),

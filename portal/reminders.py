@@ -19,7 +19,7 @@ from babel.dates import format_datetime
 from babel.numbers import format_currency
 from sqlalchemy import select
 
-from common.db import db, insert_ignoring_conflict, utcnow
+from common.db import db, inserted_if_absent, utcnow
 from common.notify.texts import TIME_ZONE
 from portal import contributions, meetings, notify_center
 from portal.models import PortalMember, ReminderSent
@@ -61,8 +61,7 @@ def run_once(ctx: PortalServices, *, now: datetime | None = None) -> Report:
 
 
 def _once(sub: str, event_key: str) -> bool:
-    return bool(db.session.execute(insert_ignoring_conflict(
-        ReminderSent, sub=sub, event_key=event_key, sent_at=utcnow())).rowcount)  # type: ignore[attr-defined]
+    return inserted_if_absent(ReminderSent, sub=sub, event_key=event_key, sent_at=utcnow())
 
 
 def _remind_meeting(sub: str, item: meetings.CoopMeeting, now: datetime) -> int:

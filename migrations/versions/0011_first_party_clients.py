@@ -30,11 +30,14 @@ def upgrade():
         batch_op.create_foreign_key(
             batch_op.f('fk_idp_refresh_tokens_client_id_idp_oauth_clients'),
             'idp_oauth_clients', ['client_id'], ['client_id'], ondelete='CASCADE')
+        batch_op.create_index(batch_op.f('ix_idp_refresh_tokens_client_id'), ['client_id'],
+                              unique=False)
 
 
 def downgrade():
     op.drop_index('ix_idp_audit_events_member_history', table_name='idp_audit_events')
     with op.batch_alter_table('idp_refresh_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idp_refresh_tokens_client_id'))
         batch_op.drop_constraint(batch_op.f('fk_idp_refresh_tokens_client_id_idp_oauth_clients'),
                                  type_='foreignkey')
         batch_op.drop_column('client_id')

@@ -236,7 +236,7 @@ def test_another_members_session_is_not_found(
 def test_an_authorization_request_without_scope_is_refused_not_a_crash(
         app: Flask, client: FlaskClient) -> None:
     make_client(app, COOP)
-    verifier, challenge = pkce()
+    _verifier, challenge = pkce()
     query = {"response_type": "code", "client_id": COOP,
              "redirect_uri": "https://coop.example/callback", "state": "s",
              "code_challenge": challenge, "code_challenge_method": "S256"}
