@@ -9,12 +9,11 @@ message in its own transactional outbox, which delivers it by SMTP, Novu or the 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, request
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint
 from pydantic import Field
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,7 +25,6 @@ from common.notify import NotificationKind
 from common.notify.messages import REQUIRED
 from idp.card.models import Card
 from idp.models import Member
-from idp.oauth import clients
 from idp.services import services
 
 APP_KINDS = (NotificationKind.MEETING_REMINDER, NotificationKind.CONTRIBUTION_DUE,
@@ -57,16 +55,17 @@ class RelayOut(Schema):
 
 
 def first_party_client() -> str:
-    """HTTP Basic credentials of a first-party app: its client_id."""
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    """The app's HTTP Basic credentials, checked as the token endpoint checks a client's
+    (Authlib, through idp's authorization server); its client_id."""
+    from idp.access.views import oauth_server
+
+    server = oauth_server()
     try:
-        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        client_id = secret = ""
-    client = clients.find(client_id) if scheme.lower() == "basic" and client_id else None
-    if client is None or not clients.secret_matches(client, secret):
+        client = server.authenticate_client(server.create_oauth2_request(None),
+                                            ["client_secret_basic"], "notifications")
+    except OAuth2Error:
         raise Unauthorized("Authenticate with the app's client credentials (HTTP Basic).",
-                           code="invalid_client")
+                           code="invalid_client") from None
     if not client.first_party:
         raise Forbidden("Only card.coop's own applications relay notifications.",
                         code="not_first_party")
