@@ -46,15 +46,14 @@ def make_blueprint() -> Blueprint:
         if amount is None:
             return redirect(f"/contributions?error=amount#coop-{coopname}", code=303)
         ctx = services()
-        card = member.overview(ctx.idp, token)
-        accounts = [a for a in card.accounts if a.coopname == coopname]
-        if not accounts or not member.standing(ctx.registry, ctx.ledger, accounts[0]).is_member:
+        account = member.member_account(ctx.idp, ctx.registry, token, coopname)
+        if account is None:
             return problem("not_found", 404)
         target = SitePayments(ctx.idp).deposit_url(
-            coopname, accounts[0].username, amount, f"{ctx.settings.portal_url}/contributions")
+            coopname, account.username, amount, f"{ctx.settings.portal_url}/contributions")
         if target is None:
             return problem("no_site", 404)
-        contributions.record(current_session().sub or "", accounts[0], amount)
+        contributions.record(current_session().sub or "", account, amount)
         return redirect(target, code=303)
 
     return bp

@@ -95,6 +95,13 @@ def accepted(registry: Registry, accounts: list[Account]) -> Iterator[tuple[Acco
             continue
 
 
+def member_account(idp: IdpClient, registry: Registry, token: str,
+                   coopname: str) -> Account | None:
+    """The member's account in that cooperative, if the chain accepts it now."""
+    mine = [a for a in overview(idp, token).accounts if a.coopname == coopname]
+    return next((account for account, _ in accepted(registry, mine)), None)
+
+
 def _wallet_rank(wallet: Wallet) -> tuple[int, str]:
     rank = WALLET_ORDER.index(wallet.name) if wallet.name in WALLET_ORDER else len(WALLET_ORDER)
     return rank, wallet.name

@@ -114,9 +114,7 @@ def make_blueprint() -> Blueprint:
         Core §4), where idp's single sign-on signs the member in. Only for a cooperative the
         member belongs to, and only to an address the cooperative registered at idp."""
         ctx = services()
-        card = member.overview(ctx.idp, token)
-        accounts = [a for a in card.accounts if a.coopname == coopname]
-        if not accounts or not member.standing(ctx.registry, ctx.ledger, accounts[0]).is_member:
+        if member.member_account(ctx.idp, ctx.registry, token, coopname) is None:
             return problem("not_found", 404)
         site = member.site_of(ctx.idp, coopname)
         if site is None:
