@@ -111,26 +111,41 @@ def _due_rows(session: DbSession, model: type[OutboxColumns], now: datetime,
 
 def _deliver_one(row: OutboxColumns, notifier: Notifier | None, max_attempts: int,
                  now: datetime, report: DeliveryReport, key: str) -> None:
-    row.attempts += 1
+    _record(row, _attempt(notifier, row.channel, row.notification(), key), max_attempts, now,
+            report, key)
+
+
+def _attempt(notifier: Notifier | None, channel: str, message: Any, key: str
+             ) -> Exception | None:
+    """Deliver one message; the failure, if any (an adapter bug must not stop the queue)."""
     try:
         if notifier is None:
-            raise PermanentDeliveryError(f"no notifier configured for channel {row.channel!r}")
-        notifier.deliver(row.notification(), idempotency_key=key)
-    except PermanentDeliveryError as exc:
-        _fail(row, str(exc), report, permanent=True, max_attempts=max_attempts, now=now)
+            raise PermanentDeliveryError(f"no notifier configured for channel {channel!r}")
+        notifier.deliver(message, idempotency_key=key)
     except DeliveryError as exc:
-        _fail(row, str(exc), report, permanent=False, max_attempts=max_attempts, now=now,
-              retry_after=exc.retry_after)
-    except Exception as exc:  # an adapter bug must not stop the queue
+        return exc
+    except Exception as exc:
         log.exception("outbox %s: unexpected %s", key, type(exc).__name__)
-        _fail(row, type(exc).__name__, report, permanent=False, max_attempts=max_attempts,
-              now=now)
-    else:
+        return exc
+    return None
+
+
+def _record(row: OutboxColumns, outcome: Exception | None, max_attempts: int, now: datetime,
+            report: DeliveryReport, key: str) -> None:
+    row.attempts += 1
+    if outcome is None:
         row.status, row.sent_at, row.last_error = SENT, now, None
         # Delivered: the payload (a code, an IP) has done its job and is not kept.
         row.payload = {}
         report.sent += 1
         log.info("outbox %s: %s sent via %s", key, row.kind, row.channel)
+        return
+    if isinstance(outcome, DeliveryError):
+        _fail(row, str(outcome), report, permanent=isinstance(outcome, PermanentDeliveryError),
+              max_attempts=max_attempts, now=now, retry_after=outcome.retry_after)
+    else:
+        _fail(row, type(outcome).__name__, report, permanent=False, max_attempts=max_attempts,
+              now=now)
 
 
 def _fail(row: OutboxColumns, error: str, report: DeliveryReport, *, permanent: bool,
@@ -170,28 +185,10 @@ def deliver_claimed(session: DbSession, model: type[OutboxColumns],
     session.commit()
     report = DeliveryReport()
     for row_id, channel, message in claimed:
-        notifier = notifiers.get(channel)
-        outcome: Exception | None = None
-        try:
-            if notifier is None:
-                raise PermanentDeliveryError(f"no notifier configured for channel {channel!r}")
-            notifier.deliver(message, idempotency_key=f"{table}-{row_id}")
-        except Exception as exc:
-            outcome = exc
-        found = session.get(model, row_id)
-        if found is None:
-            continue
-        row = found
-        row.attempts += 1
-        if outcome is None:
-            row.status, row.sent_at, row.last_error, row.payload = SENT, now, None, {}
-            report.sent += 1
-            log.info("outbox %s-%s: %s sent via %s", table, row_id, row.kind, channel)
-        else:
-            retry_after = outcome.retry_after if isinstance(outcome, DeliveryError) else None
-            _fail(row, str(outcome) if isinstance(outcome, DeliveryError)
-                  else type(outcome).__name__, report,
-                  permanent=isinstance(outcome, PermanentDeliveryError),
-                  max_attempts=max_attempts, now=now, retry_after=retry_after)
+        key = f"{table}-{row_id}"
+        outcome = _attempt(notifiers.get(channel), channel, message, key)
+        stored = session.get(model, row_id)
+        if stored is not None:
+            _record(stored, outcome, max_attempts, now, report, key)
         session.commit()
     return report
