@@ -44,6 +44,15 @@ class CoopStanding:
 
 
 @dataclass(frozen=True)
+class Joinable:
+    """A cooperative of the network the member can join from the portal."""
+
+    coopname: str
+    name: str
+    join_url: str
+
+
+@dataclass(frozen=True)
 class Overview:
     card_number: str
     created_at: str
@@ -121,7 +130,32 @@ def site_of(idp: IdpClient, coopname: str) -> str | None:
             continue
         start, home = site.get("initiate_login_uri"), site.get("client_uri")
         if isinstance(start, str) and start:
-            query = urlencode({"iss": idp.base_url, "target_link_uri": home or ""})
-            return f"{start}{'&' if '?' in start else '?'}{query}"
+            return _with_query(start, iss=idp.base_url, target_link_uri=home or "")
         return home if isinstance(home, str) and home else None
     return None
+
+
+def joinable(idp: IdpClient, registry: Registry, accounts: list[Account],
+             return_to: str) -> list[Joinable]:
+    """Cooperatives the member can join ("add an account in a new cooperative"): those that
+    registered where their join with the member card starts, and where the member has no
+    account yet. The join itself runs at the cooperative's site through idp's join flow, where
+    the member's browser makes the new account's keys. The names are the registry's public
+    ones (``registrator::coops``): a directory of the network, not a claim of membership."""
+    mine = {account.coopname for account in accounts}
+    found = []
+    for site in idp.public("/cooperatives/sites").get("sites", []):
+        coopname, start = site.get("coopname"), site.get("join_uri")
+        if not isinstance(coopname, str) or coopname in mine or not isinstance(start, str) \
+                or not start:
+            continue
+        try:
+            name = registry.cooperative(coopname).announce
+        except (UnknownCooperative, RegistryUnavailable):
+            continue  # not (or not now) a cooperative of the network
+        found.append(Joinable(coopname, name, _with_query(start, return_to=return_to)))
+    return found
+
+
+def _with_query(url: str, **params: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"

@@ -78,8 +78,10 @@ def make_blueprint() -> Blueprint:
         analytics.note(current_session().sub or "", "visit")
         remember_member(current_session().sub or "", card.accounts)
         standings = member.standings(ctx.registry, ctx.ledger, card.accounts)
+        joinable = member.joinable(ctx.idp, ctx.registry, card.accounts,
+                                   return_to=f"{ctx.settings.portal_url}/")
         return render_template(
-            "portal/dashboard.html", card=card, standings=standings,
+            "portal/dashboard.html", card=card, standings=standings, joinable=joinable,
             number=member.card_number_groups(card.card_number), wallet_label=wallet_label,
             frame_src=f"{ctx.settings.idp_url}/frame/card?"
                       f"{urlencode({'parent': ctx.settings.portal_url, 'lang': _lang()})}",

@@ -46,6 +46,7 @@ from cardcoop.protocol.k1 import K1PrivateKey
 
 from . import deposit
 from .jose import decrypt_share_jwcrypto
+from .links import return_to
 
 __all__ = ["DEFAULT_CONFIG", "JOIN_SCOPE", "SHARE_SCOPE", "SIGN_IN_SCOPE", "create_app",
            "load_config"]
@@ -218,11 +219,15 @@ def _fields_arg() -> str | None:
     return " ".join(words) or None
 
 
-def _start_flow(method: str, scope: str, *, after: str = "") -> dict[str, str]:
+def _start_flow(method: str, scope: str, *, after: str = "", back: str = "") -> dict[str, str]:
+    """A flow kept in the session: ``after`` is a page of this site to go to once signed in,
+    ``back`` an address the result page links to (where the member came from)."""
     verifier, challenge = new_pkce()
     flow = {"m": method, "v": verifier, "s": scope, "t": str(int(time.time()))}
     if after:
         flow["a"] = after
+    if back:
+        flow["b"] = back
     if "openid" in scope.split():
         flow["n"] = new_state()
     state = new_state()
@@ -307,15 +312,15 @@ def _complete(flow: dict[str, str], ticket: str, redirect_uri: str | None) -> An
         session["signed_in_sub"] = str(claims.get("sub", ""))  # signed in at this site
     if flow.get("a"):
         return redirect(flow["a"])  # a third-party-initiated login's target_link_uri
-    return _result(tokens, share, public_key, claims)
+    return _result(tokens, share, public_key, claims, back=flow.get("b"))
 
 
 def _result(tokens: TicketTokens, share: SharePlaintext | None, public_key: str | None,
-            claims: dict[str, Any] | None) -> tuple[str, int]:
+            claims: dict[str, Any] | None, *, back: str | None = None) -> tuple[str, int]:
     rows = [(name, FIELD_LABELS.get(name, name), _value(value))
             for name, value in (share.data.items() if share else [])]
     return render_template("result.html", tokens=tokens, share=share, public_key=public_key,
-                           rows=rows, claims=claims), 200
+                           rows=rows, claims=claims, back=back), 200
 
 
 def _keep_token(tokens: TicketTokens) -> None:
@@ -368,6 +373,17 @@ def _routes(app: Flask) -> None:
         return redirect(s.coop.authorization_url(
             s.redirect_uri, scope, state=flow["state"], code_challenge=flow["code_challenge"],
             nonce=flow["nonce"] or None, fields=fields))
+
+    @app.get("/join")
+    def join() -> Any:
+        """Joining with the member card, where the portal's "join a cooperative" sends a
+        member (this client's registered join URI): the authorization request with scope
+        ``account``, answered by idp's join flow; the result page links back."""
+        s = site()
+        flow = _start_flow("redirect", JOIN_SCOPE, back=return_to(request.args) or "")
+        return redirect(s.coop.authorization_url(
+            s.redirect_uri, JOIN_SCOPE, state=flow["state"],
+            code_challenge=flow["code_challenge"], nonce=flow["nonce"] or None))
 
     @app.get("/login")
     def third_party_login() -> Any:

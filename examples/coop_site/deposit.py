@@ -14,12 +14,13 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Flask, redirect, render_template, request, session
 
 from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.voskhod.sandbox_ledger import SandboxLedger
+from .links import return_to
 
 MAX_AMOUNT = Decimal("10000000")
 
@@ -40,7 +41,7 @@ def install(app: Flask, ledger_file: str | None, coopname: str) -> None:
             return redirect("/login?" + urlencode({"target_link_uri": request.url}))
         session["deposit_csrf"] = token = secrets.token_urlsafe(16)
         return render_template("deposit.html", username=wanted[0], amount=wanted[1],
-                               return_to=_return_to(request.args), csrf=token), 200
+                               return_to=return_to(request.args), csrf=token), 200
 
     @app.post("/deposit")
     def deposit_settle() -> Any:
@@ -55,7 +56,7 @@ def install(app: Flask, ledger_file: str | None, coopname: str) -> None:
                                    text="Неверная сумма. The amount is wrong."), 400
         balance = ledger.deposit(coopname, wanted[0], wanted[1])
         return render_template("deposited.html", amount=wanted[1], balance=balance,
-                               return_to=_return_to(request.form)), 200
+                               return_to=return_to(request.form)), 200
 
 
 def _wanted(values: Any) -> tuple[str, Decimal] | None:
@@ -68,10 +69,3 @@ def _wanted(values: Any) -> tuple[str, Decimal] | None:
             or amount <= 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
         return None
     return username, amount.quantize(Decimal("0.0001"))
-
-
-def _return_to(values: Any) -> str | None:
-    """Where the "back" link goes: an absolute http(s) address, else nowhere."""
-    value = values.get("return_to", "")
-    parts = urlsplit(value)
-    return value if parts.scheme in ("http", "https") and parts.netloc else None

@@ -37,6 +37,10 @@ class SiteOut(Schema):
         description="Where a sign-in at the site starts (OpenID Connect Core §4): send the "
                     "member there with `iss` (and `target_link_uri`) and they arrive signed "
                     "in through idp's single sign-on")
+    join_uri: str | None = Field(
+        description="Where the cooperative's own join with the member card starts: its "
+                    "authorization request with scope `account`, in which the member's "
+                    "browser makes the new account's keys")
 
 
 class SitesOut(Schema):
@@ -78,7 +82,8 @@ def make_blueprint() -> Blueprint:
                           "ВОСХОД registry.")
     def sites() -> SitesOut:
         return SitesOut(sites=[SiteOut(coopname=c.client_id, client_uri=c.client_uri or "",
-                                       initiate_login_uri=c.initiate_login_uri)
+                                       initiate_login_uri=c.initiate_login_uri,
+                                       join_uri=c.join_uri)
                                for c in clients.directory()])
 
     return bp

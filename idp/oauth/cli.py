@@ -41,6 +41,9 @@ def _fail(error: clients.ClientError) -> None:
 @click.option("--initiate-login-uri",
               help="Where the portal starts a sign-in at the cooperative's site (OpenID "
                    "Connect Core §4: it receives iss and target_link_uri).")
+@click.option("--join-uri",
+              help="Where the cooperative's own join with the member card starts (its "
+                   "authorization request with scope account); the portal links it.")
 @click.option("--jwk", "jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A public JWK (P-256 or secp256k1) to encrypt to, instead of the ВОСХОД key.")
 @with_appcontext
@@ -48,7 +51,7 @@ def create_command(coopname: str, redirect_uris: tuple[str, ...],
                    iframe_origins: tuple[str, ...], post_logout_uris: tuple[str, ...],
                    id_token_alg: str, jwk_file: Path | None,
                    backchannel_logout_uri: str | None, client_uri: str | None,
-                   initiate_login_uri: str | None) -> None:
+                   initiate_login_uri: str | None, join_uri: str | None) -> None:
     """Register a cooperative ВОСХОД knows; prints its client secret once."""
     from idp.services import services
 
@@ -58,7 +61,8 @@ def create_command(coopname: str, redirect_uris: tuple[str, ...],
                                 list(post_logout_uris), id_token_alg,
                                 registry=services().registry,
                                 backchannel_logout_uri=backchannel_logout_uri,
-                                client_uri=client_uri, initiate_login_uri=initiate_login_uri)
+                                client_uri=client_uri, initiate_login_uri=initiate_login_uri,
+                                join_uri=join_uri)
     except json.JSONDecodeError:
         raise click.ClickException("the --jwk file is not JSON") from None
     except clients.ClientError as error:
@@ -126,7 +130,7 @@ def demo_command(site_url: str, out_file: Path) -> None:
     issued = clients.rotate_secret(DEMO_COOP) if clients.find(DEMO_COOP) else \
         clients.create(DEMO_COOP, [f"{site}/callback"], [site],
                        post_logout_redirect_uris=[f"{site}/"])
-    clients.set_site(DEMO_COOP, f"{site}/", f"{site}/login")
+    clients.set_site(DEMO_COOP, f"{site}/", f"{site}/login", f"{site}/join")
     config = {"idp_url": services().tokens.issuer, "client_id": issued.client_id,
               "client_secret": issued.secret, "redirect_uri": f"{site}/callback",
               "site_url": site, "private_key": registry.private_key(DEMO_COOP).to_string(),

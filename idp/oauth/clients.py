@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.db import db, utcnow
@@ -89,7 +89,7 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
            id_token_alg: str = ID_TOKEN_DEFAULT_ALG,
            registry: Registry | None = None,
            backchannel_logout_uri: str | None = None, client_uri: str | None = None,
-           initiate_login_uri: str | None = None) -> IssuedSecret:
+           initiate_login_uri: str | None = None, join_uri: str | None = None) -> IssuedSecret:
     """A new client. With `registry` (the CLI passes the configured one) the cooperative must
     be known to ВОСХОД: idp asks the registry for its name and key on every consent, so a
     client of an unknown cooperative could only fail in front of its members."""
@@ -111,9 +111,9 @@ def create(coopname: str, redirect_uris: list[str], iframe_origins: list[str],
         encryption_jwk=check_jwk(encryption_jwk) if encryption_jwk is not None else None,
         backchannel_logout_uri=(check_redirect_uri(backchannel_logout_uri)
                                 if backchannel_logout_uri else None),
-        client_uri=check_redirect_uri(client_uri) if client_uri else None,
-        initiate_login_uri=check_redirect_uri(initiate_login_uri) if initiate_login_uri
-        else None)
+        client_uri=_optional_uri(client_uri),
+        initiate_login_uri=_optional_uri(initiate_login_uri),
+        join_uri=_optional_uri(join_uri))
     if registry is not None:
         check_registered(registry, coopname)
     secret = secrets.token_urlsafe(32)
@@ -152,9 +152,11 @@ def create_first_party(client_id: str, redirect_uris: list[str], frame_origins: 
 
 
 def directory() -> list[OAuthClient]:
-    """The cooperatives whose sites can be reached from the portal: a site address given."""
+    """The cooperatives whose sites can be reached from the portal: a site or join address
+    given."""
     return list(db.session.scalars(select(OAuthClient).where(
-        OAuthClient.first_party.is_(False), OAuthClient.client_uri.is_not(None))
+        OAuthClient.first_party.is_(False),
+        or_(OAuthClient.client_uri.is_not(None), OAuthClient.join_uri.is_not(None)))
         .order_by(OAuthClient.client_id)))
 
 
@@ -188,12 +190,19 @@ def rotate_secret(client_id: str) -> IssuedSecret:
     return IssuedSecret(client_id, secret)
 
 
-def set_site(client_id: str, client_uri: str | None, initiate_login_uri: str | None) -> None:
+def set_site(client_id: str, client_uri: str | None, initiate_login_uri: str | None,
+             join_uri: str | None = None) -> None:
     client = get(client_id)
-    client.client_uri = check_redirect_uri(client_uri) if client_uri else None
-    client.initiate_login_uri = (check_redirect_uri(initiate_login_uri) if initiate_login_uri
-                                 else None)
+    client.client_uri = _optional_uri(client_uri)
+    client.initiate_login_uri = _optional_uri(initiate_login_uri)
+    client.join_uri = _optional_uri(join_uri)
     db.session.commit()
+
+
+def _optional_uri(uri: str | None) -> str | None:
+    """A page of the cooperative's site, checked as a redirect URI is (absolute, https or
+    loopback http, no fragment), or None when not given."""
+    return check_redirect_uri(uri) if uri else None
 
 
 def delete(client_id: str) -> None:

@@ -49,6 +49,9 @@ class OAuthClient(Base):
     # portal's "go to the cooperative") starts a sign-in there (OpenID Connect Core §4).
     client_uri: Mapped[str | None] = mapped_column(Text)
     initiate_login_uri: Mapped[str | None] = mapped_column(Text)
+    # Where the cooperative's own join with the member card starts (its authorization request
+    # with scope `account`, idp's join flow): the portal's "join a cooperative" links here.
+    join_uri: Mapped[str | None] = mapped_column(Text)
     # card.coop's own app (portal, business), not a cooperative: no ВОСХОД row, no consent
     # screen, refresh tokens, the member's API (idp/oauth/first_party.py).
     first_party: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -5,7 +5,11 @@ cooperative that has not accepted the member shows neither its name nor a balanc
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
+import pytest
+
+from idp.oauth import clients
 from tests.portal.conftest import ChainSetup, member_with_accounts, signed_in_browser
 
 
@@ -63,3 +67,27 @@ def test_a_blocked_member_shows_no_name_and_no_balance(chain_portal: ChainSetup)
     chain.add_wallet("voskhod", usernames["voskhod"], "w.wal.share", "1500.0000 RUB")
     page = signed_in_browser(live.idp, email).get(f"{live.url}/auth/login").text
     assert coop_block(page, "voskhod") == "" and "1\xa0500" not in page
+
+
+def test_the_member_joins_only_where_no_account_is_yet(chain_portal: ChainSetup) -> None:
+    """"Add an account in a new cooperative": the cooperatives that registered where their
+    join starts, by their registry name, leaving out those where the member has an account,
+    those without a join address and those the chain does not know."""
+    live = chain_portal.portal
+    with live.idp.app.app_context():
+        for coopname in ("voskhod", "zelenyisad", "lesnoi"):
+            clients.create(coopname, [f"https://{coopname}.example/callback"], [],
+                           join_uri=f"https://{coopname}.example/join?via=card")
+        clients.create("rassvet", ["https://rassvet.example/callback"], [])  # no join address
+        for bad in ("javascript:alert(1)", "http://plain.example/join", "https://x.example/#j"):
+            with pytest.raises(clients.ClientError):
+                clients.set_site("rassvet", None, None, bad)
+    chain_portal.chain.add_cooperative("rassvet", "ПК Рассвет")
+    email, _ = member_with_accounts(live.idp, "voskhod")
+    page = signed_in_browser(live.idp, email).get(f"{live.url}/auth/login").text
+    offered = re.findall(r'<li class="join" data-coopname="([a-z1-5.]+)"><span>([^<]+)</span> '
+                         r'<a class="btn" href="([^"]+)"', page)
+    back = quote(f"{live.url}/", safe="")
+    assert offered == [("zelenyisad", "ПК Зелёный сад",
+                        f"https://zelenyisad.example/join?via=card&amp;return_to={back}")]
+    assert "Вступить в кооператив" in page
