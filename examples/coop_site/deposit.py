@@ -20,6 +20,7 @@ from flask import Flask, redirect, render_template, request, session
 
 from cardcoop.protocol.accounts import is_valid_antelope_name
 from common.voskhod.sandbox_ledger import SandboxLedger
+
 from .links import return_to
 
 MAX_AMOUNT = Decimal("10000000")
