@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # ВОСХОД registry: the Antelope chain API; unset -> the sandbox with demo cooperatives.
     voskhod_chain_url: str | None = None
     voskhod_cache_ttl: float = Field(default=300.0, ge=0)
+    # A Hyperion history node of the same chain (its /v2/history API): the members' settled
+    # deposits, which the chain's tables do not keep. Unset with a chain URL: no such history.
+    voskhod_history_url: str | None = None
     # The registrator's table of cooperatives: "coops" in current contracts, "orgs" in older.
     voskhod_cooperatives_table: Literal["coops", "orgs"] = "coops"
 
@@ -167,7 +170,8 @@ class Settings(BaseSettings):
             raise ValueError("must look like smtp://host:port (or smtps://, smtp+starttls://)")
         return value or None
 
-    @field_validator("idp_url", "portal_url", "business_url", "novu_api_url", "voskhod_chain_url")
+    @field_validator("idp_url", "portal_url", "business_url", "novu_api_url", "voskhod_chain_url",
+                     "voskhod_history_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:

@@ -1,10 +1,8 @@
 """Contributions (паевые и членские взносы) per cooperative (issue #12): what joining asks
 (``registrator::coops`` ``initial`` / ``minimum``), what the member has paid (the ledger's
-wallets), deposits in flight (``wallet::deposits``) and the ones started from the portal.
-
-The chain keeps no history of settled deposits (ledger2.hpp: it is rebuilt from action
-traces by the cooperative's platform), so the history shown is the portal's own record of
-the deposits the member started here, beside the balances the chain reports now.
+wallets), deposits in flight (``wallet::deposits``), the settled ones from the chain's traces
+(the deposit-history port: a Hyperion node, or the sandbox) and the ones started from the
+portal. Without a history node the portal's own record is the only history shown.
 """
 
 from __future__ import annotations
@@ -21,9 +19,11 @@ from common.voskhod.ledger import (
     MIN_SHARE_WALLET,
     SHARE_WALLET,
     Amount,
+    DepositHistory,
     Fees,
     Ledger,
     PendingDeposit,
+    SettledDeposit,
 )
 from portal.analytics import note
 from portal.member import Account, accepted
@@ -40,7 +40,9 @@ class Dues:
     fees: Fees | None
     balances: dict[str, Amount]
     pending: list[PendingDeposit] = field(default_factory=list)
-    history: list[Deposit] = field(default_factory=list)
+    history: list[Deposit] = field(default_factory=list)  # started from the portal
+    # From the chain's traces; None when there is no history node or it does not answer.
+    settled: list[SettledDeposit] | None = None
 
     @property
     def minimum_due(self) -> Decimal:
@@ -59,8 +61,8 @@ class Dues:
         return self.balances.get(MEMBER_WALLET)
 
 
-def member_dues(registry: Registry, ledger: Ledger, accounts: list[Account],
-                sub: str) -> list[Dues]:
+def member_dues(registry: Registry, ledger: Ledger, deposits: DepositHistory | None,
+                accounts: list[Account], sub: str) -> list[Dues]:
     found = []
     for account, coop in accepted(registry, accounts):
         try:
@@ -71,8 +73,19 @@ def member_dues(registry: Registry, ledger: Ledger, accounts: list[Account],
         except (UnknownCooperative, RegistryUnavailable):
             continue
         found.append(Dues(account.coopname, coop, account.username, fees, balances, pending,
-                          history(sub, account.coopname)))
+                          history(sub, account.coopname),
+                          settled(deposits, account.coopname, account.username)))
     return found
+
+
+def settled(deposits: DepositHistory | None, coopname: str,
+            username: str) -> list[SettledDeposit] | None:
+    if deposits is None:
+        return None
+    try:
+        return deposits.settled_deposits(coopname, username)
+    except RegistryUnavailable:
+        return None  # the history node is down: the page says so, the rest still shows
 
 
 def history(sub: str, coopname: str) -> list[Deposit]:

@@ -28,7 +28,7 @@ def make_blueprint() -> Blueprint:
     def contributions_page(token: str) -> ResponseReturnValue:
         ctx = services()
         card = member.overview(ctx.idp, token)
-        dues = contributions.member_dues(ctx.registry, ctx.ledger, card.accounts,
+        dues = contributions.member_dues(ctx.registry, ctx.ledger, ctx.history, card.accounts,
                                          current_session().sub or "")
         response = make_response(render_template(
             "portal/contributions.html", dues=dues, wallet_label=wallet_label,

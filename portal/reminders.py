@@ -49,7 +49,7 @@ def run_once(ctx: PortalServices, *, now: datetime | None = None) -> Report:
         for item in meetings.member_meetings(ctx.registry, ctx.ledger, accounts):
             if item.state(now) == "upcoming" and item.meeting.open_at - now <= ahead:
                 report.meetings += _remind_meeting(sub, item, now)
-        for dues in contributions.member_dues(ctx.registry, ctx.ledger, accounts, sub):
+        for dues in contributions.member_dues(ctx.registry, ctx.ledger, None, accounts, sub):
             if dues.minimum_due > 0:
                 report.contributions += _remind_contribution(sub, dues, now)
         digest = notify_center.Text("card.coop", "Новые уведомления в кабинете пайщика")

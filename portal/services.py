@@ -12,7 +12,8 @@ from flask import Flask, current_app
 from common.settings import Settings
 from common.voskhod import Registry, build_registry
 from common.voskhod.chain_ledger import ChainLedger
-from common.voskhod.ledger import Ledger
+from common.voskhod.hyperion import HyperionHistory
+from common.voskhod.ledger import DepositHistory, Ledger
 from common.voskhod.sandbox_ledger import SandboxLedger
 from portal.idp_api import IdpClient, TokenBox
 
@@ -28,6 +29,7 @@ class PortalServices:
     idp: IdpClient
     registry: Registry
     ledger: Ledger
+    history: DepositHistory | None  # None: no history node for this chain
 
 
 def derived_key(secret: str, purpose: str) -> bytes:
@@ -46,7 +48,8 @@ def build_services(settings: Settings) -> PortalServices:
         settings=settings,
         idp=IdpClient(settings.idp_url, settings.portal_client_id,
                       settings.portal_client_secret, box),
-        registry=registry, ledger=build_ledger(settings, registry))
+        registry=registry, ledger=(ledger := build_ledger(settings, registry)),
+        history=build_history(settings, ledger))
 
 
 def build_ledger(settings: Settings, registry: Registry) -> Ledger:
@@ -55,6 +58,13 @@ def build_ledger(settings: Settings, registry: Registry) -> Ledger:
                            cooperatives_table=settings.voskhod_cooperatives_table)
     return SandboxLedger(settings.instance_path / LEDGER_FILE,
                          [c.coopname for c in registry.cooperatives()])
+
+
+def build_history(settings: Settings, ledger: Ledger) -> DepositHistory | None:
+    if settings.voskhod_history_url:
+        return HyperionHistory(settings.voskhod_history_url,
+                               cache_ttl=min(settings.voskhod_cache_ttl, 60.0))
+    return ledger if isinstance(ledger, SandboxLedger) else None
 
 
 def init_services(app: Flask, settings: Settings) -> None:

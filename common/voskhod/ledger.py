@@ -16,8 +16,10 @@ Tables (coopenomics/mono ``components/contracts/cpp/lib/domain``):
 - ``meet`` / <coopname> / ``meets`` (``meet.hpp``): ``id, hash, type, status, open_at,
   close_at, quorum_percent`` (a double, printed as a string), ...; agenda questions are rows of
   ``meet`` / <coopname> / ``questions`` by index 2 (``bymeet``), their texts only hashes.
-- ``wallet`` / <coopname> / ``deposits``: deposits in flight (``status`` "pending"); the chain
-  keeps no history of settled ones (ledger2.hpp: history is rebuilt from action traces).
+- ``wallet`` / <coopname> / ``deposits``: deposits in flight (``status`` "pending").
+  ``wallet::completedpst`` erases the row when a deposit settles, so the chain's state keeps no
+  history of settled ones; it is in the action traces, read through a history node
+  (``DepositHistory``, common/voskhod/hyperion.py).
 """
 
 from __future__ import annotations
@@ -94,6 +96,24 @@ class PendingDeposit:
     quantity: Amount
     status: str
     created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SettledDeposit:
+    """A share contribution that arrived: ``wallet::completedpst`` of ``hash`` at ``settled_at``,
+    ``amount`` as ``ledger2::apply`` (``o.wal.depcpl``) credited it (None if not found)."""
+
+    hash: str
+    amount: Amount | None
+    settled_at: datetime
+
+
+@runtime_checkable
+class DepositHistory(Protocol):
+    """The member's settled deposits in a cooperative, newest first (at most ``limit``).
+    Raises RegistryUnavailable when the history cannot be read now."""
+
+    def settled_deposits(self, coopname: str, username: str) -> list[SettledDeposit]: ...
 
 
 @runtime_checkable

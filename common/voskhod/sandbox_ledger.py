@@ -5,6 +5,9 @@ setup: the portal reads balances and meetings; the demo cooperative site
 (examples/coop_site) settles deposits into it, as a cooperative's MONO would on chain. Writes
 hold an exclusive ``flock`` and replace the file atomically, so a reader never sees half.
 
+It answers the deposit-history port too (``settled_deposits``), from the deposits settled into
+it, as a history node answers from the chain's traces.
+
 What a member sees before any deposit: the minimum share paid at joining (``w.reg.minshr``),
 as every accepted member of a ВОСХОД cooperative has it, and each cooperative's next general
 meeting, a few days ahead of the day the file was made.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +34,7 @@ from common.voskhod.ledger import (
     Fees,
     Meeting,
     PendingDeposit,
+    SettledDeposit,
     Wallet,
 )
 from common.voskhod.port import UnknownCooperative, is_account_name
@@ -71,6 +76,13 @@ class SandboxLedger:
     def pending_deposits(self, coopname: str, username: str) -> list[PendingDeposit]:
         return []  # the sandbox settles at once
 
+    # -- the history port (DepositHistory), as a history node would answer -------------------
+
+    def settled_deposits(self, coopname: str, username: str) -> list[SettledDeposit]:
+        rows = self._read().get("settled", {}).get(_key(coopname, username), [])
+        return [SettledDeposit(str(row["hash"]), Amount.parse(row["amount"]),
+                               datetime.fromisoformat(row["at"])) for row in reversed(rows)]
+
     # -- what a cooperative's platform does ---------------------------------------------------
 
     def deposit(self, coopname: str, username: str, amount: Decimal) -> Amount:
@@ -86,6 +98,9 @@ class SandboxLedger:
             before = Amount.parse(held.get(SHARE_WALLET, f"0.0000 {SYMBOL}")).value
             after = Amount((before + amount).quantize(Decimal("0.0001")), SYMBOL)
             held[SHARE_WALLET] = str(after)
+            state.setdefault("settled", {}).setdefault(_key(coopname, username), []).append({
+                "hash": secrets.token_hex(32), "amount": str(Amount(amount, SYMBOL)),
+                "at": datetime.now(UTC).isoformat()})
         return after
 
     def add_meeting(self, coopname: str, meeting: Meeting) -> None:
@@ -119,12 +134,14 @@ class SandboxLedger:
         today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
         meetings = {}
         for number, coopname in enumerate(self.cooperatives, start=1):
-            opens = today + timedelta(days=3 + 4 * number)
+            # The first within the portal's default reminder window (3 days), so that a
+            # newcomer's `make run` shows a reminder; the others later.
+            opens = today + timedelta(days=2 + 5 * (number - 1))
             meetings[coopname] = [_meeting_row(Meeting(
                 id=1, hash=f"{number:064x}", type="regular", status="authorized",
                 open_at=opens, close_at=opens + timedelta(days=7),
                 quorum_percent=Decimal(75), questions=2 + number))]
-        return {"wallets": {}, "meetings": meetings}
+        return {"wallets": {}, "meetings": meetings, "settled": {}}
 
 
 def _key(coopname: str, username: str) -> str:

@@ -69,7 +69,7 @@ def stack(live_idp: LiveIdp, make_portal: Any, base_settings: dict[str, Any]
     ledger_file = base_settings["instance_path"] / "voskhod-ledger.json"
     ledger_file.unlink(missing_ok=True)
     portal = make_portal(idp_url=live_idp.url, portal_url=portal_url,
-                         portal_client_secret=secret, portal_meeting_reminder_days=30)
+                         portal_client_secret=secret)  # the default reminder window
     site = create_coop_site({"idp_url": live_idp.url, "client_id": "voskhod",
                              "client_secret": coop.secret, "redirect_uri": f"{coop_url}/callback",
                              "site_url": coop_url, "private_key": private_key,
@@ -148,6 +148,8 @@ def test_the_member_uses_the_portal(page: Page, browser: Browser, stack: Stack,
         expect(page.locator("#balance")).to_have_text("1500.00 ₽")
         page.get_by_role("link", name=re.compile("Вернуться в кабинет")).click()
         expect(page.locator('[data-wallet="w.wal.share"] dd')).to_have_text("1 500,00 ₽")
+        expect(page.locator(".settled-deposit")).to_have_count(1)
+        expect(page.locator(".settled-deposit")).to_contain_text("1 500,00 ₽")
     with step("going to the cooperative lands signed in (single sign-on, no page of idp)"):
         page.get_by_role("link", name="Моя карта").click()
         page.get_by_role("link", name="Перейти в кооператив").click()

@@ -2,7 +2,7 @@
 tests/common/voskhod/chainstub.py, the rows as the coopenomics/mono contracts keep them):
 accounts, memberships and balances from ``ledger2::userwallets`` (and, on a chain without
 ledger2, from ``soviet::progwallets``); a cooperative that has not accepted the member shows
-neither its name nor a balance; the iCalendar feed parses and lists the chain's meeting; a
+neither its name nor a balance; settled deposits from the chain's history node; the iCalendar feed parses and lists the chain's meeting; a
 setting changed in the page decides the delivery; browser push turned on in the page reaches
 the local push endpoint, decrypts there, and the service worker shows it."""
 
@@ -31,6 +31,7 @@ from tests.idp.conftest import mails_to
 from tests.portal.conftest import PASSWORD, ChainSetup, member_with_accounts
 from tests.portal.conftest import chain as chain  # the fixtures, for this module
 from tests.portal.conftest import chain_portal as chain_portal
+from tests.portal.conftest import history as history
 from tests.portal.test_meetings import chain_time
 from tests.portal.test_notifications import deliver
 
@@ -133,6 +134,8 @@ def test_the_portal_on_the_chain(page: Page, chain_portal: ChainSetup, httpserve
     chain.add_wallet("voskhod", usernames["voskhod"], "w.wal.share", "1500.0000 RUB")
     # The other cooperative keeps a wallet for the account, but has not accepted it.
     chain.add_wallet("zelenyisad", usernames["zelenyisad"], "w.wal.share", "777.0000 RUB")
+    setup.history.add_settled_deposit("voskhod", usernames["voskhod"], "1500.0000 RUB",
+                                      "2026-11-20T08:15:00.000")
     add_meeting(setup, 7, in_days=1)
     with step("signed in at idp → the dashboard from ledger2, at phone and desktop widths"):
         sign_in_to_portal(page, setup, email)
@@ -149,6 +152,10 @@ def test_the_portal_on_the_chain(page: Page, chain_portal: ChainSetup, httpserve
             text = page.locator("main").inner_text()
             assert "Зелёный сад" not in text and "777" not in text
             assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    with step("contributions: in flight from the chain, settled from its history node"):
+        page.get_by_role("link", name="Взносы").click()
+        expect(page.locator(".settled-deposit")).to_have_count(1)
+        expect(page.locator(".settled-deposit")).to_contain_text("1 500,00 ₽")
     with step("the calendar feed parses and lists the chain's meeting"):
         page.get_by_role("link", name="Собрания").click()
         expect(page.locator(".meeting")).to_have_count(1)

@@ -21,6 +21,9 @@ from idp.models import Member
 from idp.oauth import clients
 from idp.services import services as idp_services
 from tests.common.voskhod.chainstub import GET_ABI, GET_ACCOUNT, GET_TABLE_ROWS, FakeChain
+from tests.common.voskhod.historystub import GET_ACTIONS as HISTORY_ACTIONS
+from tests.common.voskhod.historystub import GET_TRANSACTION as HISTORY_TRANSACTION
+from tests.common.voskhod.historystub import FakeHistory
 from tests.conftest import random_email
 from tests.e2e.conftest import LiveIdp
 from tests.e2e.conftest import live_idp as live_idp  # the fixture, for the portal's tests
@@ -83,6 +86,7 @@ def signed_in_browser(live: LiveIdp, email: str, *,
 class ChainSetup:
     portal: LivePortal
     chain: FakeChain
+    history: FakeHistory
 
 
 @pytest.fixture
@@ -100,9 +104,22 @@ def chain(httpserver: HTTPServer) -> FakeChain:
 
 
 @pytest.fixture
+def history(httpserver: HTTPServer) -> FakeHistory:
+    """A Hyperion history node of the same chain (tests/common/voskhod/historystub.py)."""
+    fake = FakeHistory()
+    httpserver.expect_request(HISTORY_ACTIONS, method="GET").respond_with_handler(
+        fake.get_actions)
+    httpserver.expect_request(HISTORY_TRANSACTION, method="GET").respond_with_handler(
+        fake.get_transaction)
+    return fake
+
+
+@pytest.fixture
 def chain_portal(make_app: Callable[..., Flask], make_portal: Callable[..., Flask],
-                 chain: FakeChain, httpserver: HTTPServer) -> Iterator[ChainSetup]:
-    """idp and the portal, both reading the chain stub (no cache: every answer is fresh)."""
+                 chain: FakeChain, history: FakeHistory,
+                 httpserver: HTTPServer) -> Iterator[ChainSetup]:
+    """idp and the portal, both reading the chain stub (no cache: every answer is fresh), the
+    portal its history node too."""
     chain_url = httpserver.url_for("/").rstrip("/")
     idp_port, port = free_port(), free_port()
     idp_url, url = f"http://127.0.0.1:{idp_port}", f"http://127.0.0.1:{port}"
@@ -114,9 +131,11 @@ def chain_portal(make_app: Callable[..., Flask], make_portal: Callable[..., Flas
             "portal", [f"{url}/auth/callback"], [url], [f"{url}/"],
             f"{url}/auth/backchannel-logout")
     portal_app = make_portal(idp_url=idp_url, portal_url=url, portal_client_secret=issued.secret,
-                             voskhod_chain_url=chain_url, voskhod_cache_ttl=0)
+                             voskhod_chain_url=chain_url, voskhod_cache_ttl=0,
+                             voskhod_history_url=chain_url)
     with serving(idp_app, idp_port), serving(portal_app, port):
-        yield ChainSetup(LivePortal(portal_app, url, LiveIdp(idp_app, idp_url)), chain)
+        yield ChainSetup(LivePortal(portal_app, url, LiveIdp(idp_app, idp_url)), chain,
+                         history)
 
 
 def member_with_accounts(live: LiveIdp, *coopnames: str) -> tuple[str, dict[str, str]]:

@@ -175,6 +175,14 @@ class FakeChain:
         row_id = len(rows)
         rows[str(row_id)] = progwallet_row(row_id, coopname, program_id, username, available)
 
+    def add_pending_deposit(self, coopname: str, username: str, quantity: str) -> None:
+        """A wallet::deposits row of a deposit in flight (createdpst; erased when settled)."""
+        rows = self.tables.setdefault(("wallet", coopname, "deposits"), {})
+        row_id = len(rows) + 1
+        rows[str(row_id)] = {"id": row_id, "coopname": coopname, "username": username,
+                             "deposit_hash": f"{row_id:064x}", "quantity": quantity,
+                             "status": "pending", "created_at": "2026-11-30T09:00:00"}
+
     def add_meeting(self, coopname: str, meet_id: int, *, open_at: str, close_at: str,
                     questions: int = 3, status: str = "authorized") -> None:
         self.put_row("meet", coopname, "meets", f"{meet_id:08d}",
