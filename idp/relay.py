@@ -28,7 +28,7 @@ from idp.models import Member
 from idp.services import services
 
 APP_KINDS = (NotificationKind.MEETING_REMINDER, NotificationKind.CONTRIBUTION_DUE,
-             NotificationKind.DIGEST)
+             NotificationKind.DEPOSIT_ARRIVED, NotificationKind.DIGEST)
 
 
 class RelayedNotification(Base):
@@ -43,7 +43,8 @@ class RelayedNotification(Base):
 class RelayIn(Schema):
     sub: str = Field(description="The card id (the ID token's sub)",
                      pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-    kind: str = Field(description="meeting_reminder | contribution_due | digest")
+    kind: str = Field(description="meeting_reminder | contribution_due | deposit_arrived | "
+                                  "digest")
     params: dict[str, str] = Field(max_length=12, description="The values the text needs "
                                    "(docs/notifications.md), plain strings of ≤ 200 characters")
     idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")

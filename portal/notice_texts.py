@@ -13,6 +13,11 @@ TEXTS: dict[str, Callable[[dict[str, str]], str]] = {
                                     "%(opens)s", coop=d.get("coop", ""), opens=d.get("opens", "")),
     "contribution_due": lambda d: _("Share contribution still due in %(coop)s: %(amount)s",
                                     coop=d.get("coop", ""), amount=d.get("amount", "")),
+    "deposit_arrived": lambda d: _("Your share contribution to %(coop)s arrived: %(amount)s",
+                                   coop=d.get("coop", ""), amount=d.get("amount", "")),
+    "card_issued": lambda d: _("Your member card was issued"),
+    "card_updated": lambda d: _("The data on your card was changed"),
+    "account_added": lambda d: _("An account in a cooperative was added to your card"),
     "new_device_login": lambda d: _("Signed in from a new device"),
     "suspicious_activity": lambda d: _("A suspicious sign-in was stopped; the session was "
                                        "closed"),

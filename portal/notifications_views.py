@@ -51,9 +51,14 @@ def sync_idp_notices(token: str, sub: str) -> None:
     """Copy what idp told the member into the centre (once each)."""
     for notice in services().idp.get(token, "/auth/notifications").get("notices", []):
         kind = str(notice.get("kind", ""))
-        if kind in notify_center.IDP_KINDS:
-            notify_center.record(sub, kind, f"idp:{notice.get('id')}",
-                                 at=datetime.fromisoformat(str(notice["at"])))
+        if kind not in notify_center.IDP_KINDS:
+            continue
+        # A message's id and an event's id are counted apart at idp.
+        origin = "idp-event" if notice.get("origin") == "event" else "idp"
+        coopname = notice.get("coopname")
+        notify_center.record(sub, kind, f"{origin}:{notice.get('id')}",
+                             coopname=coopname if isinstance(coopname, str) else None,
+                             at=datetime.fromisoformat(str(notice["at"])))
     db.session.commit()
 
 

@@ -30,22 +30,28 @@ from portal.models import MemberSettings, Notification, Outbox
 # The kinds a member sets, with what idp's kinds belong to.
 MEETINGS: Final = "meeting_reminder"
 CONTRIBUTIONS: Final = "contribution_due"
+PAYMENTS: Final = "deposit_arrived"
+CARD: Final = "card"
 SECURITY: Final = "security"
 ACCESS: Final = "access"
-KINDS: Final = (MEETINGS, CONTRIBUTIONS, SECURITY, ACCESS)
+KINDS: Final = (MEETINGS, CONTRIBUTIONS, PAYMENTS, CARD, SECURITY, ACCESS)
 IDP_KINDS: Final = {
     "new_device_login": SECURITY, "suspicious_activity": SECURITY, "account_locked": SECURITY,
     "password_changed": SECURITY, "recovery_key_created": SECURITY,
     "recovery_key_used": SECURITY, "access_granted": ACCESS, "access_revoked": ACCESS,
-    "disclosure_requested": ACCESS}
+    "disclosure_requested": ACCESS,
+    # The card's own events (idp's audit): a new card, changed data, a new cooperative account.
+    "card_issued": CARD, "card_updated": CARD, "account_added": CARD}
 CHANNELS: Final = ("in_app", "email", "push")
 FREQUENCIES: Final = ("instant", "daily", "weekly")
 DIGEST_EVERY: Final = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 # Security mail is idp's and always goes; the portal's email switch is for its own kinds.
-EMAIL_KINDS: Final = (MEETINGS, CONTRIBUTIONS)
+EMAIL_KINDS: Final = (MEETINGS, CONTRIBUTIONS, PAYMENTS)
 DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     MEETINGS: {"in_app": True, "email": True, "push": True, "frequency": "instant"},
     CONTRIBUTIONS: {"in_app": True, "email": True, "push": False, "frequency": "weekly"},
+    PAYMENTS: {"in_app": True, "email": True, "push": True, "frequency": "instant"},
+    CARD: {"in_app": True, "email": True, "push": False, "frequency": "instant"},
     SECURITY: {"in_app": True, "email": True, "push": True, "frequency": "instant"},
     ACCESS: {"in_app": True, "email": True, "push": False, "frequency": "instant"},
 }

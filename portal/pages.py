@@ -13,10 +13,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from common.db import db
-from portal import analytics, member
+from common.db import db, utcnow
+from portal import analytics, contributions, member, push, recommendations
 from portal.idp_api import IdpUnavailable, NotFound, SignedOut
-from portal.meetings import remember_member
+from portal.meetings import has_feed, member_meetings, remember_member
 from portal.services import services
 from portal.signin import current_session
 
@@ -80,8 +80,15 @@ def make_blueprint() -> Blueprint:
         standings = member.standings(ctx.registry, ctx.ledger, card.accounts)
         joinable = member.joinable(ctx.idp, ctx.registry, card.accounts,
                                    return_to=f"{ctx.settings.portal_url}/")
+        sub = current_session().sub or ""
+        advice = recommendations.for_member(
+            dues=contributions.member_dues(ctx.registry, ctx.ledger, None, card.accounts, sub),
+            meetings=member_meetings(ctx.registry, ctx.ledger, card.accounts),
+            joinable=joinable, has_feed=has_feed(sub), push_on=push.subscriptions(sub) > 0,
+            now=utcnow())
         return render_template(
             "portal/dashboard.html", card=card, standings=standings, joinable=joinable,
+            advice=advice,
             number=member.card_number_groups(card.card_number), wallet_label=wallet_label,
             frame_src=f"{ctx.settings.idp_url}/frame/card?"
                       f"{urlencode({'parent': ctx.settings.portal_url, 'lang': _lang()})}",

@@ -41,6 +41,7 @@ REQUIRED: Final[Mapping[Kind, tuple[str, ...]]] = {
     # The portal's: "opens" is the voting's start as the member reads it.
     Kind.MEETING_REMINDER: ("coop", "coopname", "opens", "questions", "at"),
     Kind.CONTRIBUTION_DUE: ("coop", "coopname", "amount", "at"),
+    Kind.DEPOSIT_ARRIVED: ("coop", "coopname", "amount", "at"),
     Kind.DIGEST: ("count", "summary", "at"),
 }
 # Shown when present: "ip"/"user_agent" in the details block, "unlock_minutes" for a lockout,

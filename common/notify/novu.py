@@ -48,6 +48,7 @@ NOVU_WORKFLOW_IDS: Final[Mapping[NotificationKind, str]] = {
     NotificationKind.DISCLOSURE_REQUESTED: "disclosure-requested",
     NotificationKind.MEETING_REMINDER: "meeting-reminder",
     NotificationKind.CONTRIBUTION_DUE: "contribution-due",
+    NotificationKind.DEPOSIT_ARRIVED: "deposit-arrived",
     NotificationKind.DIGEST: "digest",
 }
 

@@ -42,9 +42,11 @@ class NotificationKind(StrEnum):
     # the member allows or refuses in card.coop.
     DISCLOSURE_REQUESTED = "disclosure_requested"
     # The portal's (issue #12), sent by email through idp, which alone knows the address: a
-    # general meeting coming, a contribution due, and the daily or weekly digest of the rest.
+    # general meeting coming, a contribution due, a contribution that arrived, and the daily or
+    # weekly digest of the rest.
     MEETING_REMINDER = "meeting_reminder"
     CONTRIBUTION_DUE = "contribution_due"
+    DEPOSIT_ARRIVED = "deposit_arrived"
     DIGEST = "digest"
 
 

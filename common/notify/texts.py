@@ -366,6 +366,20 @@ TEXTS: Final[dict[Kind, dict[str, Text]]] = {
             advice="You can pay it under Contributions in your card.coop dashboard.",
         ),
     },
+    Kind.DEPOSIT_ARRIVED: {
+        "ru": Text(
+            subject="card.coop: паевой взнос поступил, {coop}",
+            intro="Ваш паевой взнос в кооператив «{coop}» поступил: {amount}.",
+            advice="Баланс и история взносов — в разделе «Взносы» кабинета пайщика card.coop. "
+                   "Если вы не вносили этот взнос, напишите в кооператив.",
+        ),
+        "en": Text(
+            subject="card.coop: your share contribution arrived, {coop}",
+            intro="Your share contribution to “{coop}” has arrived: {amount}.",
+            advice="The balance and the history are under Contributions in your card.coop "
+                   "dashboard. If you did not make this contribution, write to the cooperative.",
+        ),
+    },
     Kind.DIGEST: {
         "ru": Text(
             subject="card.coop: новые уведомления ({count})",

@@ -24,6 +24,9 @@ from idp.models import AuditEvent, Outbox
 NOTICE_KINDS = ("new_device_login", "suspicious_activity", "account_locked", "password_changed",
                 "recovery_key_created", "recovery_key_used", "access_granted", "access_revoked",
                 "disclosure_requested")
+# What happened to the member's card, from the audit log: listed beside them, so that the centre
+# tells of a new card, changed data and a new cooperative account too.
+CARD_EVENTS = ("card_issued", "card_updated", "account_added")
 NOTICES_LIMIT = 100
 
 DEFAULT_LIMIT = 50
@@ -70,10 +73,19 @@ def _text(value: object) -> str | None:
 
 def notices(member_id: uuid.UUID) -> list[dict[str, Any]]:
     """The member's notifications from idp, newest first: one per message (an outbox row per
-    channel), by the first row's id."""
-    rows = db.session.execute(
+    channel, by the first row's id; origin "message") and one per card event (the audit row's
+    id; origin "event")."""
+    messages = db.session.execute(
         select(func.min(Outbox.id), Outbox.kind, Outbox.created_at)
         .where(Outbox.subscriber_id == str(member_id), Outbox.kind.in_(NOTICE_KINDS))
         .group_by(Outbox.kind, Outbox.created_at)
         .order_by(Outbox.created_at.desc()).limit(NOTICES_LIMIT)).all()
-    return [{"id": row[0], "kind": row[1], "at": row[2]} for row in rows]
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.member_id == member_id,
+                                 AuditEvent.event.in_(CARD_EVENTS))
+        .order_by(AuditEvent.id.desc()).limit(NOTICES_LIMIT))
+    found: list[dict[str, Any]] = [{"id": row[0], "kind": row[1], "at": row[2],
+                                    "origin": "message"} for row in messages]
+    found += [{"id": row.id, "kind": row.event, "at": row.at, "origin": "event",
+               "coopname": _text((row.details or {}).get("coopname"))} for row in events]
+    return sorted(found, key=lambda n: n["at"], reverse=True)[:NOTICES_LIMIT]

@@ -345,9 +345,13 @@ class ActivityOut(Schema):
 
 
 class NoticeOut(Schema):
-    id: int
+    id: int = Field(description="Unique within its origin")
     kind: str
     at: datetime
+    origin: Literal["message", "event"] = Field(
+        description="message: a notification idp sent; event: a change of the card (a new "
+                    "card, changed data, a new cooperative account)")
+    coopname: str | None = Field(default=None, description="The cooperative of a new account")
 
 
 class NoticesOut(Schema):

@@ -190,7 +190,9 @@ def make_blueprint() -> Blueprint:
               tags=TAG, auth="memberApi", responses={200: NoticesOut}, errors=(403, 429),
               reads_only=True,
               description="The newest 100: new devices, lockouts, password changes, "
-                          "accesses given and revoked. For the portal's notification centre.")
+                          "accesses given and revoked, and the card's own events (issued, "
+                          "data changed, a cooperative account added). For the portal's "
+                          "notification centre.")
     def account_notices() -> NoticesOut:
         claims, _ = member_api_session()
         return NoticesOut(notices=[NoticeOut(**n) for n in activity.notices(claims.member_id)])

@@ -2,9 +2,10 @@
 tests/common/voskhod/chainstub.py, the rows as the coopenomics/mono contracts keep them):
 accounts, memberships and balances from ``ledger2::userwallets`` (and, on a chain without
 ledger2, from ``soviet::progwallets``); a cooperative that has not accepted the member shows
-neither its name nor a balance; settled deposits from the chain's history node; the iCalendar feed parses and lists the chain's meeting; a
-setting changed in the page decides the delivery; browser push turned on in the page reaches
-the local push endpoint, decrypts there, and the service worker shows it."""
+neither its name nor a balance; settled deposits from the chain's history node; the iCalendar
+feed parses and lists the chain's meeting; a setting changed in the page decides the delivery;
+browser push turned on in the page reaches the local push endpoint, decrypts there, and the
+service worker shows it."""
 
 from __future__ import annotations
 

@@ -19,7 +19,15 @@ from common.db import db
 from idp.models import AuthSession
 from idp.oauth import clients
 from idp.services import services
-from tests.idp.oauth_flow import COOP, CardHolder, card_holder, make_client, pkce, query_of
+from tests.idp.oauth_flow import (
+    COOP,
+    CardHolder,
+    add_account,
+    card_holder,
+    make_client,
+    pkce,
+    query_of,
+)
 
 APP = "portal"
 APP_URL = "http://127.0.0.1:8001"
@@ -244,3 +252,18 @@ def test_an_authorization_request_without_scope_is_refused_not_a_crash(
     assert response.status_code in (200, 302, 400), response.status_code
     if response.status_code == 302:
         assert "error=" in response.headers["Location"]
+
+
+def test_notices_tell_of_the_cards_own_events(client: FlaskClient, app_secret: str,
+                                              browser_holder: CardHolder) -> None:
+    """The centre's list: a new card and a new cooperative account from the audit log (origin
+    "event", ids counted apart from idp's messages), newest first."""
+    add_account(client, browser_holder, COOP)
+    token = signed_in_app(client, app_secret)
+    notices = client.get("/auth/notifications", headers=bearer(token)).json["notices"]
+    events = [(n["kind"], n["origin"], n.get("coopname")) for n in notices
+              if n["origin"] == "event"]
+    assert ("card_issued", "event", None) in events
+    assert ("account_added", "event", COOP) in events
+    assert [n["at"] for n in notices] == sorted((n["at"] for n in notices), reverse=True)
+    assert all(n["origin"] in ("message", "event") for n in notices)

@@ -236,9 +236,42 @@ def test_settings_are_mirrored_to_novu(chain_portal: ChainSetup, make_portal: An
         db.session.commit()
     deliver(novu_portal)
     paths = sorted(path for path, _, _ in seen)
-    assert paths == [f"/v2/subscribers/{sub}/preferences"] * 2
+    assert paths == [f"/v2/subscribers/{sub}/preferences"] * 3  # the kinds idp mails
     bodies = {body["workflowId"]: body["channels"] for _, body, _ in seen}
     # The v2 API's field names, as the official SDK (generated from its OpenAPI) sends them.
     assert bodies["meeting-reminder"] == {"email": True, "in_app": False, "push": True}
     assert bodies["contribution-due"] == {"email": False, "in_app": False, "push": False}
+    assert bodies["deposit-arrived"] == {"email": False, "in_app": False, "push": False}
     assert all(auth == "ApiKey novu-test-key" for _, _, auth in seen)
+
+
+def test_a_contribution_that_arrived_is_told_once_and_the_cards_events_reach_the_centre(
+        chain_portal: ChainSetup) -> None:
+    live, chain, history = chain_portal.portal, chain_portal.chain, chain_portal.history
+    email, usernames = member_with_accounts(live.idp, "voskhod")
+    chain.add_participant("voskhod", usernames["voskhod"])
+    chain.add_wallet("voskhod", usernames["voskhod"], "w.reg.minshr", "900.0000 RUB")
+    now = datetime.now(UTC).replace(microsecond=0)
+    history.add_settled_deposit("voskhod", usernames["voskhod"], "1500.0000 RUB",
+                                (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000"))
+    # Settled long before the portal first saw the member: history, not news.
+    history.add_settled_deposit("voskhod", usernames["voskhod"], "40.0000 RUB",
+                                (now - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S.000"))
+    browser = signed_in_browser(live.idp, email)
+    assert browser.get(f"{live.url}/auth/login").status_code == 200
+    with live.app.app_context():
+        first = reminders.run_once(services())
+        again = reminders.run_once(services())
+    assert (first.deposits, again.deposits) == (1, 0)
+    deliver(live.app)
+    arrived = [m for m in mails_to(live.idp.app, email) if "взнос поступил" in m.subject]
+    assert len(arrived) == 1 and re.search(r"1\s500,00\s₽", arrived[0].body)
+    page = browser.get(f"{live.url}/notifications").text
+    assert "Ваш паевой взнос в ПК ВОСХОД поступил: 1\xa0500,00\xa0₽" in page
+    assert "40,00" not in page
+    # The card's own events from idp's audit: a new card and a new cooperative account.
+    assert "Карта пайщика выпущена" in page
+    assert "К карте добавлен аккаунт в кооперативе" in page
+    only_card = browser.get(f"{live.url}/notifications?kind=card").text
+    assert "Карта пайщика выпущена" in only_card and "взнос в ПК ВОСХОД" not in only_card
+    assert browser.get(f"{live.url}/notifications").text.count("Карта пайщика выпущена") == 1

@@ -22,7 +22,7 @@ def test_kinds_are_stable_strings() -> None:
         "suspicious_activity", "account_locked", "recovery_code", "password_changed",
         "access_granted", "access_revoked", "recovery_key_created", "recovery_key_used",
         "account_deleted", "disclosure_requested", "meeting_reminder", "contribution_due",
-        "digest"]
+        "deposit_arrived", "digest"]
     assert NotificationKind.NEW_DEVICE_LOGIN == "new_device_login"
 
 
