@@ -258,18 +258,24 @@ class ChainRegistry:
             log.warning("chain API %s: %s", path, type(error).__name__)
             raise RegistryUnavailable(
                 f"chain API request failed: {type(error).__name__}") from None
-        if response.status_code != 200:
-            # nodeos answers errors (unknown account, bad table) with a 500 and a JSON body that
-            # echoes the request; only the status goes into logs and messages.
-            log.warning("chain API %s answered %s", path, response.status_code)
-            raise RegistryUnavailable(f"chain API {path} answered {response.status_code}")
-        try:
-            answer = response.json()
-        except ValueError:
-            raise RegistryUnavailable(f"chain API {path} answered with malformed JSON") from None
-        if not isinstance(answer, dict):
-            raise RegistryUnavailable(f"chain API {path} answered with a non-object")
-        return answer
+        # nodeos answers errors (unknown account, bad table) with a 500 and a JSON body that
+        # echoes the request; only the status goes into logs and messages.
+        return json_object(response, "chain API", path)
+
+
+def json_object(response: requests.Response, api: str, path: str) -> dict[str, Any]:
+    """A 200 answer's JSON object; any other status, malformed JSON or a non-object is an
+    outage (RegistryUnavailable), logged with the status only."""
+    if response.status_code != 200:
+        log.warning("%s %s answered %s", api, path, response.status_code)
+        raise RegistryUnavailable(f"{api} {path} answered {response.status_code}")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise RegistryUnavailable(f"{api} {path} answered with malformed JSON") from None
+    if not isinstance(answer, dict):
+        raise RegistryUnavailable(f"{api} {path} answered with a non-object")
+    return answer
 
 
 def _is_active_cooperative(row: Mapping[str, Any]) -> bool:

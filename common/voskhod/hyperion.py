@@ -29,6 +29,7 @@ from typing import Any, Final
 
 import requests
 
+from common.voskhod.chain import json_object
 from common.voskhod.ledger import Amount, SettledDeposit
 from common.voskhod.port import RegistryUnavailable, is_account_name
 
@@ -112,16 +113,7 @@ class HyperionHistory:
             log.warning("history API %s: %s", path, type(error).__name__)
             raise RegistryUnavailable(f"history API request failed: {type(error).__name__}"
                                       ) from None
-        if response.status_code != 200:
-            log.warning("history API %s answered %s", path, response.status_code)
-            raise RegistryUnavailable(f"history API {path} answered {response.status_code}")
-        try:
-            answer = response.json()
-        except ValueError:
-            raise RegistryUnavailable(f"history API {path} answered malformed JSON") from None
-        if not isinstance(answer, dict):
-            raise RegistryUnavailable(f"history API {path} answered a non-object")
-        return answer
+        return json_object(response, "history API", path)
 
 
 def _actions(answer: Mapping[str, Any]) -> list[dict[str, Any]]:

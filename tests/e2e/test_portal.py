@@ -86,10 +86,10 @@ def member(live: LiveIdp) -> str:
     return email
 
 
-def log_in_at_idp(page: Page, live: LiveIdp, email: str) -> None:
+def log_in_at_idp(page: Page, live: LiveIdp, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{live.url}/#/login")
     page.get_by_label("Электронная почта").fill(email)
-    page.get_by_label("Пароль", exact=True).fill(PASSWORD)
+    page.get_by_label("Пароль", exact=True).fill(password)
     page.get_by_role("button", name="Войти").click()
     expect(page.locator("#app h1")).to_have_text("Моя карта")
 

@@ -27,7 +27,8 @@ from werkzeug import Request, Response
 
 from portal import reminders
 from portal.services import services
-from tests.e2e.conftest import LiveIdp, Steps
+from tests.e2e.conftest import Steps
+from tests.e2e.test_portal import log_in_at_idp
 from tests.idp.conftest import mails_to
 from tests.portal.conftest import PASSWORD, ChainSetup, member_with_accounts
 from tests.portal.conftest import chain as chain  # the fixtures, for this module
@@ -87,16 +88,8 @@ class LocalPushEndpoint:
         return dict(json.loads(plain))
 
 
-def log_in_at_idp(page: Page, live: LiveIdp, email: str) -> None:
-    page.goto(f"{live.url}/#/login")
-    page.get_by_label("Электронная почта").fill(email)
-    page.get_by_label("Пароль", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    expect(page.locator("#app h1")).to_have_text("Моя карта")
-
-
 def sign_in_to_portal(page: Page, setup: ChainSetup, email: str) -> None:
-    log_in_at_idp(page, setup.portal.idp, email)
+    log_in_at_idp(page, setup.portal.idp, email, PASSWORD)
     page.goto(f"{setup.portal.url}/")
     page.get_by_role("link", name="Войти с картой пайщика").click()
     expect(page.locator("h1")).to_have_text("Моя карта пайщика")
