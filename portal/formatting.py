@@ -1,4 +1,6 @@
-"""Dates and money as a member reads them, in the page's language (Flask-Babel)."""
+"""Dates and money as a member reads them, in the page's language (Flask-Babel). A moment is
+Moscow time, named as such and to the minute, exactly as the emails say it
+(common.notify.texts.format_time): a meeting's hour on the page and in its reminder agree."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime
+from flask_babel import format_currency, format_date, get_locale
+
+from common.notify.texts import format_time
 
 
 def _moment(value: object) -> datetime | date | None:
@@ -23,7 +27,7 @@ def _moment(value: object) -> datetime | date | None:
 def datetime_or_blank(value: object) -> str:
     moment = _moment(value)
     if isinstance(moment, datetime):
-        return str(format_datetime(moment, "medium"))
+        return format_time(moment, str(get_locale() or "ru"))
     return str(format_date(moment, "long")) if moment is not None else "—"
 
 

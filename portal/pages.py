@@ -23,7 +23,7 @@ from portal.signin import current_session
 # The wallets' names a member reads (ledger2 wallets.hpp); others are "other".
 WALLET_LABELS = {
     "w.wal.share": lambda: _("Share contribution"),
-    "w.reg.minshr": lambda: _("Minimum share contribution"),
+    "w.reg.minshr": lambda: _("Paid towards the minimum share"),
     "w.wal.member": lambda: _("Membership contribution"),
     "w.cap.blago": lambda: _("Blagorost programme share"),
 }

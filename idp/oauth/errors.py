@@ -52,9 +52,11 @@ PAGE_LANGS = ("ru", "en")
 
 
 def page_lang() -> str:
-    """The language of a page the server renders: the request's ``ui_locales`` (OpenID Connect
-    Core §3.1.2.1, the first one we speak), else Accept-Language, else Russian."""
-    for tag in request.values.get("ui_locales", "").split():
+    """The language of a page the server renders: the embedding app's ``lang`` (/frame/card),
+    else the request's ``ui_locales`` (OpenID Connect Core §3.1.2.1, the first one we speak),
+    else Accept-Language, else Russian: the order idp/static/app/i18n.js reads them in."""
+    asked = [request.values.get("lang", ""), *request.values.get("ui_locales", "").split()]
+    for tag in asked:
         language = tag.split("-", 1)[0].lower()
         if language in PAGE_LANGS:
             return language

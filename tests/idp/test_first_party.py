@@ -214,6 +214,18 @@ def test_the_card_frame_without_apps_may_be_framed_by_nobody(client: FlaskClient
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
+def test_the_card_frame_speaks_the_embedding_apps_language_from_its_first_byte(
+        client: FlaskClient) -> None:
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    page = client.get("/frame/card?lang=ru", headers=english_browser)
+    assert b'<html lang="ru"' in page.data and "Загрузка…".encode() in page.data
+    page = client.get("/frame/card?lang=en", headers={"Accept-Language": "ru"})
+    assert b'<html lang="en"' in page.data and "Loading…".encode() in page.data
+    # A language we do not speak falls back to the browser's.
+    page = client.get("/frame/card?lang=de", headers=english_browser)
+    assert b'<html lang="en"' in page.data
+
+
 def test_activity_pages_newest_first_and_refuses_bad_cursors(
         client: FlaskClient, app_secret: str, browser_holder: CardHolder) -> None:
     token = signed_in_app(client, app_secret)

@@ -40,7 +40,7 @@ def test_dues_in_flight_and_the_history_from_the_chain(chain_portal: ChainSetup)
     settled = re.findall(r'<li class="row settled-deposit"><span>([^<]+)</span><span>([^<]+)'
                          r'</span>', voskhod)
     assert [amount for _, amount in settled] == ["250,50\xa0₽", "1\xa0500,00\xa0₽"]
-    assert settled[0][0].startswith("28 нояб. 2026")
+    assert settled[0][0] == "28 ноября 2026 г., 19:40 (МСК)"  # 16:40 UTC, in Moscow time
     assert "7\xa0300" not in page and "6\xa0600" not in page
     assert dues_block(page, "zelenyisad") == ""
     # Amounts are read once per transaction: the second view asks only for the list.

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from icalendar import Calendar
 
+from common.notify.texts import format_time
 from tests.portal.conftest import ChainSetup, member_with_accounts, signed_in_browser
 
 
@@ -37,6 +38,10 @@ def test_meetings_of_the_members_cooperatives_and_the_calendar_feed(
     page = browser.get(f"{live.url}/meetings").text
     assert "ПК ВОСХОД" in page and "Вопросов в повестке: 4" in page
     assert "Зелёный сад" not in page and "Вопросов в повестке: 2" not in page
+    # The hour is Moscow time, named, to the minute: the same words as the reminder email's.
+    assert format_time(opens, "ru") in page and "(МСК)" in page
+    english = browser.get(f"{live.url}/meetings?lang=en").text
+    assert format_time(opens, "en") in english
     month = browser.get(f"{live.url}/meetings?view=month&month={opens:%Y-%m}").text
     assert 'class=" has-meeting"' in month or "has-meeting" in month
     assert browser.get(f"{live.url}/meetings?view=month&month=9999-99").status_code == 200
