@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19_456, ge=19_456)
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
+    # How many verifier hashes one server process runs at once (idp/passwords.py Verifier):
+    # processes × this ≈ the cores left for hashing.
+    argon2_concurrency: int = Field(default=1, ge=1, le=64)
 
     access_token_ttl: int = Field(default=900, ge=60, le=900)  # seconds; issue #2: ≤ 15 min
     # The idp session (one per browser, held by an HttpOnly cookie, issue #9): its absolute
