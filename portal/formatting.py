@@ -27,7 +27,7 @@ def _moment(value: object) -> datetime | date | None:
 def datetime_or_blank(value: object) -> str:
     moment = _moment(value)
     if isinstance(moment, datetime):
-        return format_time(moment, str(get_locale() or "ru"))
+        return format_time(moment, str(get_locale()))  # an unknown locale reads Russian
     return str(format_date(moment, "long")) if moment is not None else "—"
 
 

@@ -16,12 +16,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from babel.dates import format_datetime
 from babel.numbers import format_currency
 from sqlalchemy import select
 
 from common.db import db, inserted_if_absent, utcnow
-from common.notify.texts import TIME_ZONE
+from common.notify.texts import format_time
 from common.voskhod.ledger import SettledDeposit
 from portal import contributions, meetings, notify_center
 from portal.models import PortalMember, ReminderSent
@@ -79,8 +78,7 @@ def _remind_meeting(sub: str, item: meetings.CoopMeeting, now: datetime) -> int:
     key = f"meeting:{item.coopname}:{item.meeting.id}:{item.meeting.hash[:16]}"
     if not _once(sub, key):
         return 0
-    opens = format_datetime(item.meeting.open_at.astimezone(TIME_ZONE), "d MMMM y, HH:mm",
-                            locale="ru") + " (МСК)"
+    opens = format_time(item.meeting.open_at, "ru")  # the words the meetings page uses
     notify_center.record(
         sub, notify_center.MEETINGS, key, coopname=item.coopname,
         params={"coop": item.coop, "coopname": item.coopname, "opens": opens,
