@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from common.bodies import CompleteBodies
-from common.db import ENGINE_OPTIONS, db
+from common.db import ENGINE_OPTIONS, db, init_autocommit
 from common.errors import register_error_handlers
 from common.inputs import init_input_checks
 from common.logs import configure_logging, init_request_log
@@ -25,6 +25,7 @@ def create_base_app(name: str, settings: Settings | None, *, public_url_field: s
                 cookie_name=cookie_name)
     configure_logging()
     db.init_app(app)
+    init_autocommit(app)
     register_error_handlers(app)
     init_security_headers(app, https=app.config["PUBLIC_URL"].startswith("https://"),
                           trusted_proxies=settings.trusted_proxies)

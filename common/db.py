@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask, g, has_app_context
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
     JSON,
@@ -134,45 +135,117 @@ def without_transaction() -> None:
 def autocommit_connection() -> Iterator[Connection]:
     """A connection outside any transaction, for the hot paths that need exactly one statement
     (a token read, a ticket claim, a refresh rotation): each statement commits on its own, so it
-    must be atomic by itself. It does not see the request session's uncommitted writes."""
+    must be atomic by itself. It does not see the request session's uncommitted writes.
+
+    Inside an app context (a request) the statements share one connection, checked out at the
+    first and returned when the context ends (``init_autocommit``): a checkout and its return
+    were a fifth of a ticket exchange's CPU, which runs three such statements (issue #10)."""
+    if has_app_context():
+        connection = g.get(_HELD)
+        if connection is None or connection.closed:
+            connection = _autocommit_engine().connect()
+            setattr(g, _HELD, connection)
+        yield connection
+        return
+    with _autocommit_engine().connect() as connection:
+        yield connection
+
+
+_HELD = "_cardcoop_autocommit_connection"
+
+
+def _autocommit_engine() -> Engine:
     engine = db.engine
     autocommit = _autocommit_engines.get(engine)
     if autocommit is None:
         autocommit = _autocommit_engines[engine] = engine.execution_options(**AUTOCOMMIT)
-    with autocommit.connect() as connection:
-        yield connection
+    return autocommit
 
 
-class HotRead:
-    """One SELECT on the hottest paths (a cooperative's token on every protected read), run on
-    the pool's own driver connection: on PostgreSQL the statement is compiled once and psycopg
-    runs it prepared, its native types (UUID, aware datetime, parsed JSONB) being the ones the
-    columns' SQLAlchemy types give. Measured in issue #10: 305 µs of CPU per lookup through
-    SQLAlchemy's execute and result machinery, about 100 µs this way. Other databases (SQLite,
-    the embedded default) take SQLAlchemy's path; both give the same mapping (tested)."""
+def init_autocommit(app: Flask) -> None:
+    """Return the app context's autocommit connection to the pool when the context ends."""
+
+    @app.teardown_appcontext
+    def _return_autocommit_connection(_error: BaseException | None) -> None:
+        connection = g.pop(_HELD, None)
+        if connection is not None:
+            connection.close()
+
+
+class HotStatement:
+    """One statement on the hottest paths (a cooperative's token on every protected read, the
+    ticket exchange, a refresh rotation, a sign-in's single-statement steps), run on an
+    autocommit connection: it is its own transaction, so it must be atomic by itself.
+
+    On PostgreSQL it is compiled once and run prepared on the pool's own psycopg connection,
+    past SQLAlchemy's execute and result machinery (measured in issue #10: 305 µs of CPU per
+    lookup that way, about 100 µs this one). The values go through the columns' own bind
+    processors (JSONB, aware UTC datetimes), and the row comes back in psycopg's native types,
+    which are the ones the columns' SQLAlchemy types give (tested). Python-side column defaults
+    do not run here: an INSERT names every such column among its values (checked). Other
+    databases (SQLite, the embedded default) take SQLAlchemy's path; both give the same row."""
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
         # The row's keys, from the statement: psycopg's cursor.description builds a Column
-        # object per column and call (40 µs for this one's 13).
-        self.keys = tuple(statement.selected_columns.keys())
-        self._compiled: dict[int, str] = {}  # per engine dialect instance: its SQL text
+        # object per column and call (40 µs for a row of 13).
+        self.keys = tuple(statement.exported_columns.keys())
+        self._compiled: dict[int, _Compiled] = {}  # per engine dialect instance
 
     def first(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row as a dict, or None (a SELECT, or a write with RETURNING)."""
         with autocommit_connection() as connection:
             if connection.dialect.name != "postgresql":
                 row = connection.execute(self.statement, params).mappings().first()
                 return dict(row) if row is not None else None
-            sql = self._compiled.get(id(connection.dialect))
-            if sql is None:
-                sql = self._compiled[id(connection.dialect)] = str(
-                    self.statement.compile(dialect=connection.dialect))
-            driver = connection.connection.driver_connection
-            cursor = driver.execute(sql, params, prepare=True)  # type: ignore[union-attr]
-            found = cursor.fetchone()
-            if found is None:
-                return None
-            return dict(zip(self.keys, found, strict=True))
+            found = self._run(connection, params).fetchone()
+            return dict(zip(self.keys, found, strict=True)) if found is not None else None
+
+    def run(self, params: dict[str, Any]) -> None:
+        """A write whose rows nobody reads."""
+        with autocommit_connection() as connection:
+            if connection.dialect.name != "postgresql":
+                connection.execute(self.statement, params)
+                return
+            self._run(connection, params)
+
+    def _run(self, connection: Connection, params: dict[str, Any]) -> Any:
+        compiled = self._compiled.get(id(connection.dialect))
+        if compiled is None:
+            compiled = self._compiled[id(connection.dialect)] = _Compiled(
+                self.statement, connection.dialect)
+        driver = connection.connection.driver_connection
+        return driver.execute(compiled.sql, compiled.values(params),  # type: ignore[union-attr]
+                              prepare=True)
+
+
+class _Compiled:
+    """A statement's SQL text for one dialect, and how a call's values become the driver's."""
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        if compiled.escaped_bind_names:  # the text's names would differ from the values' keys
+            raise ValueError(f"rename the parameters {sorted(compiled.escaped_bind_names)}")
+        # Columns whose Python-side default SQLAlchemy would compute at execution: the caller's.
+        defaulted = {column.key for column in (*compiled.insert_prefetch,
+                                               *compiled.update_prefetch)}
+        # Values the statement carries itself (a LIMIT, a literal in an expression).
+        self.fixed = {name: bind.value for name, bind in compiled.binds.items()
+                      if not bind.required and bind.callable is None and name not in defaulted}
+        self.needed = set(compiled.binds) - set(self.fixed)
+        self.processors = {name: processor for name, bind in compiled.binds.items()
+                           if (processor := bind.type.dialect_impl(dialect)
+                               .bind_processor(dialect)) is not None}
+
+    def values(self, params: dict[str, Any]) -> dict[str, Any]:
+        missing = self.needed - params.keys()
+        if missing:  # a column default SQLAlchemy would have filled in, or a forgotten value
+            raise ValueError(f"values missing for {sorted(missing)}")
+        values = {**self.fixed, **params}
+        for name, process in self.processors.items():
+            values[name] = process(values[name])
+        return values
 
 
 def compare_and_set(model: type[Any], *conditions: Any, **values: Any) -> bool:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import BindParameter, String, bindparam, func, insert, select, update
 
-from common.db import autocommit_connection, db
+from common.db import HotStatement, db
 from common.security import ClientInfo
 from idp.models import AuthSession, RefreshToken
 
@@ -50,8 +50,8 @@ _touched = _TOUCH.where(AuthSession.id.in_(select(_spent.c.session_id))).cte("to
 _issued = insert(RefreshToken).from_select(
     ["session_id", "token_hash", "created_at", "client_id"],
     select(_touched.c.id, bindparam("new_hash"), _now, _client_id)).cte("issued")
-ROTATE_IN_ONE_STATEMENT = (select(_touched.c.id, _touched.c.member_id)
-                           .add_cte(_issued))
+ROTATE_IN_ONE_STATEMENT = HotStatement(select(_touched.c.id, _touched.c.member_id)
+                                        .add_cte(_issued))
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,8 @@ def rotate(old_hash: str, new_hash: str, client: ClientInfo, *, now: datetime,
               "ip": client.ip if device else None,
               "user_agent": client.user_agent if device else None}
     if db.engine.dialect.name == "postgresql":
-        with autocommit_connection() as connection:
-            row = connection.execute(ROTATE_IN_ONE_STATEMENT, values).first()
-        return Rotated(row.id, row.member_id) if row is not None else None
+        row = ROTATE_IN_ONE_STATEMENT.first(values)
+        return Rotated(row["id"], row["member_id"]) if row is not None else None
     spent = db.session.execute(_SPEND, values).first()
     if spent is None:
         return None

@@ -17,7 +17,7 @@ from flask import g
 from flask import request as flask_request
 from sqlalchemy import bindparam, select
 
-from common.db import HotRead, utcnow
+from common.db import HotStatement, utcnow
 from common.errors import Unauthorized
 from idp.auth.sessions import token_hash
 from idp.oauth.models import Grant, OAuthToken
@@ -51,7 +51,7 @@ class CoopToken:
 _GRANT_COLUMNS = (Grant.client_id, Grant.scope, Grant.username, Grant.public_key,
                   Grant.encrypted_data, Grant.recipient_kid, Grant.shared_fields,
                   Grant.updated_at)
-_LIVE_TOKEN = HotRead(
+_LIVE_TOKEN = HotStatement(
     select(OAuthToken.client_id, OAuthToken.scope, OAuthToken.claims, OAuthToken.grant_id,
            Grant.id.label("grant_found"), *(c.label(f"grant_{c.key}") for c in _GRANT_COLUMNS))
     .outerjoin(Grant, Grant.id == OAuthToken.grant_id)

@@ -42,7 +42,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import bindparam, exists, insert, select, update
 
 from cardcoop.protocol.accounts import is_valid_antelope_name
-from common.db import autocommit_connection, db, utcnow
+from common.db import HotStatement, db, utcnow
 from common.errors import Unauthorized
 from common.security import client_info
 from idp.auth.sessions import token_hash
@@ -227,18 +227,15 @@ class TicketGrant(AuthorizationCodeGrant):
         of two concurrent exchanges exactly one wins, and a ticket spent on a failed attempt
         (a wrong PKCE verifier) stays spent. Another cooperative's ticket is no ticket at all
         for this one and is left unspent."""
-        with autocommit_connection() as connection:
-            row = connection.execute(_CLAIM_TICKET, {
-                "presented_hash": token_hash(code), "for_client": client.client_id,
-                "spent_at": utcnow()}).first()
+        row = _CLAIM_TICKET.first({"presented_hash": token_hash(code),
+                                   "for_client": client.client_id, "spent_at": utcnow()})
         if row is None:
             _recognise_replay(code, client)
             return None
-        if row.expires_at <= utcnow() or not row.grant_live:
+        if row["expires_at"] <= utcnow() or not row["grant_live"]:
             return None
-        g.ticket_username = row.grant_username
-        return AuthorizationCode(**{column.key: row._mapping[column]
-                                    for column in _TICKET_COLUMNS})
+        g.ticket_username = row["grant_username"]
+        return AuthorizationCode(**{column.key: row[column.key] for column in _TICKET_COLUMNS})
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         pass  # spent by query_authorization_code; the row stays to recognise a replay
@@ -248,7 +245,7 @@ class TicketGrant(AuthorizationCodeGrant):
 
 
 _TICKET_COLUMNS = tuple(AuthorizationCode.__table__.c)
-_CLAIM_TICKET = (
+_CLAIM_TICKET = HotStatement(
     update(AuthorizationCode)
     .where(AuthorizationCode.code_hash == bindparam("presented_hash"),
            AuthorizationCode.client_id == bindparam("for_client"),
@@ -317,17 +314,21 @@ def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
 
         save_first_party_token(token, request.user)
         return
-    with autocommit_connection() as connection:  # one statement: it commits on its own
-        connection.execute(insert(OAuthToken).values(
-            token_hash=token_hash(token["access_token"]), client_id=code.client_id,
-            member_id=code.member_id, grant_id=code.grant_id, code_id=code.id,
-            scope=token["scope"], claims=code.claims,
-            expires_at=utcnow() + timedelta(seconds=int(token["expires_in"]))))
+    now = utcnow()
+    _STORE_TOKEN.run({  # one statement: it commits on its own
+        "id": uuid.uuid4(), "token_hash": token_hash(token["access_token"]),
+        "client_id": code.client_id, "member_id": code.member_id, "grant_id": code.grant_id,
+        "code_id": code.id, "scope": token["scope"], "claims": code.claims, "issued_at": now,
+        "expires_at": now + timedelta(seconds=int(token["expires_in"]))})
     token["username"] = g.ticket_username
     token["coopname"] = code.client_id
 
 
-_CLIENT = select(*OAuthClient.__table__.c).where(OAuthClient.client_id == bindparam("wanted"))
+_STORE_TOKEN = HotStatement(insert(OAuthToken).values(
+    {column: bindparam(column.key) for column in OAuthToken.__table__.c
+     if column.key != "revoked_at"}))
+_CLIENT = HotStatement(select(*OAuthClient.__table__.c)
+                       .where(OAuthClient.client_id == bindparam("wanted")))
 
 
 def _query_client(client_id: str) -> OAuthClient | None:
@@ -336,9 +337,8 @@ def _query_client(client_id: str) -> OAuthClient | None:
     # A client id is a cooperative's account name: anything else names no client.
     if not isinstance(client_id, str) or not is_valid_antelope_name(client_id):
         return None
-    with autocommit_connection() as connection:
-        row = connection.execute(_CLIENT, {"wanted": client_id}).first()
-    return OAuthClient(**row._asdict()) if row is not None else None
+    row = _CLIENT.first({"wanted": client_id})
+    return OAuthClient(**row) if row is not None else None
 
 
 def find_token(token_string: str) -> OAuthToken | None:

@@ -1,4 +1,4 @@
-"""Statements sent past SQLAlchemy: ``common.db.HotRead`` runs its one statement on psycopg's
+"""Statements sent past SQLAlchemy: ``common.db.HotStatement`` runs its one statement on psycopg's
 connection itself (SQLAlchemy runs statements on cursors), so SQLAlchemy's events do not see it.
 Tests that count or plan every statement watch the driver too."""
 
