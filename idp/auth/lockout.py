@@ -10,45 +10,61 @@ Rows exist per normalized email, known or not, so the lockout tells nothing abou
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, delete, literal, or_, select
+from sqlalchemy import and_, bindparam, case, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from common.db import compare_and_set, db, dialect_insert, utcnow
+from common.db import HotStatement, compare_and_set, db, utcnow
 from common.errors import TooManyRequests
 from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
 from idp.models import CredentialFailures as Failures
-from idp.models import Member
+from idp.models import Timestamp
 from idp.services import IdpServices
+
+_now = bindparam("now", type_=Timestamp)
+_stale = or_(Failures.locked_until <= _now,
+             and_(Failures.locked_until.is_(None),
+                  Failures.window_started_at < bindparam("window_cutoff", type_=Timestamp)))
+
+
+def _count_try(insert: Any) -> HotStatement:
+    """One upsert: a first try makes the row; a lock that has run out or a window that has
+    passed starts the count afresh; otherwise the count goes up while it is under the threshold
+    and the email is not locked. ``insert``: the dialect's, for its ON CONFLICT."""
+    return HotStatement(
+        insert(Failures).values(email=bindparam("email"), failures=1, window_started_at=_now)
+        .on_conflict_do_update(
+            index_elements=[Failures.email],
+            set_={"failures": case((_stale, 1), else_=Failures.failures + 1),
+                  "window_started_at": case((_stale, _now), else_=Failures.window_started_at),
+                  "locked_until": case((_stale, None), else_=Failures.locked_until)},
+            where=or_(_stale, and_(Failures.failures < bindparam("threshold"),
+                                   Failures.locked_until.is_(None))))
+        .returning(Failures.email))
+
+
+_COUNT_TRY = {"postgresql": _count_try(postgresql.insert), "sqlite": _count_try(sqlite.insert)}
 
 
 def reserve_try(ctx: IdpServices, email: str) -> None:
-    """Count one login try for ``email`` or refuse it (429). Commits.
-
-    One upsert: a first try makes the row; a lock that has run out or a window that has passed
-    starts the count afresh; otherwise the count goes up while it is under the threshold and
-    the email is not locked. A right password deletes the row (``clear``) at any moment, and a
+    """Count one login try for ``email`` or refuse it (429), in one statement that commits on
+    its own (``_count_try``). A right password deletes the row (``clear``) at any moment, and a
     try racing with that simply makes it again: parallel right passwords are never locked out.
+
+    The caller's transaction is committed first: no transaction stays open across the slow
+    check that follows, and on SQLite the statement needs the write lock that one would hold.
     """
+    db.session.commit()
     settings, now = ctx.settings, utcnow()
-    stale = or_(Failures.locked_until <= now,
-                and_(Failures.locked_until.is_(None),
-                     Failures.window_started_at < now - timedelta(seconds=settings.lockout_window)))
-    counted = db.session.execute(
-        dialect_insert(Failures).values(email=email, failures=1, window_started_at=now)
-        .on_conflict_do_update(
-            index_elements=[Failures.email],
-            set_={"failures": case((stale, 1), else_=Failures.failures + 1),
-                  "window_started_at": case((stale, literal(now, Failures.window_started_at.type)),
-                                            else_=Failures.window_started_at),
-                  "locked_until": case((stale, None), else_=Failures.locked_until)},
-            where=or_(stale, and_(Failures.failures < settings.lockout_threshold,
-                                  Failures.locked_until.is_(None))))
-        .returning(Failures.email)).first()
+    counted = _COUNT_TRY[db.engine.dialect.name].first({
+        "email": email, "now": now, "threshold": settings.lockout_threshold,
+        "window_cutoff": now - timedelta(seconds=settings.lockout_window)})
     if counted is not None:
-        db.session.commit()
         return
     locked_until = db.session.scalar(select(Failures.locked_until).where(Failures.email == email))
     db.session.commit()
@@ -57,16 +73,16 @@ def reserve_try(ctx: IdpServices, email: str) -> None:
                           code="account_locked")
 
 
-def after_wrong_password(ctx: IdpServices, email: str, member: Member | None,
+def after_wrong_password(ctx: IdpServices, email: str, member_id: uuid.UUID | None,
                          client: ClientInfo) -> None:
     """Lock the email once its counted tries reach the threshold; the one request that locks it
-    records the lockout and tells the member."""
-    if not _lock_if_exhausted(ctx, email) or member is None:
+    records the lockout and tells the member (``member_id``: the account of ``email``, if any)."""
+    if not _lock_if_exhausted(ctx, email) or member_id is None:
         return
     settings = ctx.settings
-    audit.record("lockout", client=client, member_id=member.id, actor=str(member.id))
-    ctx.notify(NotificationKind.ACCOUNT_LOCKED, to_email=member.email,
-               subscriber_id=str(member.id), ip=client.ip,
+    audit.record("lockout", client=client, member_id=member_id, actor=str(member_id))
+    ctx.notify(NotificationKind.ACCOUNT_LOCKED, to_email=email,
+               subscriber_id=str(member_id), ip=client.ip,
                unlock_minutes=str(settings.lockout_duration // 60),
                at=utcnow().isoformat(timespec="seconds"))
 

@@ -14,17 +14,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
-from common.db import compare_and_set, db, utcnow
+from common.db import HotStatement, db, utcnow
 from common.errors import InvalidRequest, Unauthorized
 from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
-from idp.auth import lockout
+from idp.auth import lockout, opening
 from idp.auth.devices import device_name
-from idp.auth.sessions import Tokens, open_session
-from idp.models import AuthSession, LoginAttempt, Member
+from idp.auth.sessions import Tokens
+from idp.models import AuthSession, LoginAttempt, Member, Timestamp
 from idp.passwords import parse_hash_key
 from idp.services import IdpServices
 
@@ -47,56 +47,77 @@ def decoy_salt(ctx: IdpServices, email: str) -> str:
     return base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=").decode()
 
 
+# The sign-in's reads and its single-statement writes (issue #10): built once, each its own
+# transaction, so a sign-in holds no transaction open across the Argon2id check.
+_SALTS = HotStatement(select(Member.server_salt, Member.kdf_iterations, Member.email,
+                             Member.kdf_email).where(Member.email == bindparam("email")))
+_CREDENTIALS = HotStatement(select(Member.id, Member.verifier)
+                            .where(Member.email == bindparam("email")))
+_now = bindparam("now", type_=Timestamp)
+_OPEN_ATTEMPT = HotStatement(insert(LoginAttempt).values(
+    id=bindparam("id"), email=bindparam("email"), created_at=_now,
+    expires_at=bindparam("expires_at")))
+# One initiate-login, one try: of parallel requests with one uuid exactly one spends it.
+_SPEND_ATTEMPT = HotStatement(
+    update(LoginAttempt)
+    # (an UPDATE's parameters may not be named after its columns)
+    .where(LoginAttempt.id == bindparam("attempt_id"),
+           LoginAttempt.email == bindparam("attempt_email"),
+           LoginAttempt.used_at.is_(None), LoginAttempt.expires_at >= _now)
+    .values(used_at=_now).returning(LoginAttempt.id))
+_SEEN_DEVICE = HotStatement(select(AuthSession.id).where(
+    AuthSession.member_id == bindparam("member"), AuthSession.user_agent == bindparam("agent"))
+    .limit(1))
+
+
 def initiate(ctx: IdpServices, email: str) -> LoginChallenge:
-    member = db.session.scalar(select(Member).where(Member.email == email))
-    attempt = LoginAttempt(id=uuid.uuid4(), email=email, expires_at=utcnow() + ATTEMPT_TTL)
-    db.session.add(attempt)
-    db.session.commit()
+    now, attempt_id = utcnow(), uuid.uuid4()
+    _OPEN_ATTEMPT.run({"id": attempt_id, "email": email, "now": now,
+                       "expires_at": now + ATTEMPT_TTL})
+    member = _SALTS.first({"email": email})
     if member is None:
-        return LoginChallenge(attempt.id, decoy_salt(ctx, email), ctx.settings.kdf_iterations,
+        return LoginChallenge(attempt_id, decoy_salt(ctx, email), ctx.settings.kdf_iterations,
                               email)
-    return LoginChallenge(attempt.id, member.server_salt, member.kdf_iterations,
-                          member.salt_email)
+    return LoginChallenge(attempt_id, member["server_salt"], member["kdf_iterations"],
+                          member["kdf_email"] or member["email"])
 
 
 def complete(ctx: IdpServices, email: str, hash_key_b64u: str, attempt_id: uuid.UUID,
              client: ClientInfo) -> Tokens:
     hash_key = parse_hash_key(hash_key_b64u)
     _spend_attempt(email, attempt_id)
-    # Commits the spent attempt and the counted try before the slow check: parallel requests
-    # cannot all be judged before any of them is counted (issue #8).
+    # Counts the try, committed, before the slow check: parallel requests cannot all be judged
+    # before any of them is counted (issue #8).
     lockout.reserve_try(ctx, email)
-    member = db.session.scalar(select(Member).where(Member.email == email))
-    if not ctx.verifier.check(member.verifier if member else None, hash_key):
-        audit.record("login_failed", client=client, member_id=member.id if member else None,
-                     actor=str(member.id) if member else email,
+    member = _CREDENTIALS.first({"email": email})
+    member_id = member["id"] if member else None
+    if not ctx.verifier.check(member["verifier"] if member else None, hash_key):
+        audit.record("login_failed", client=client, member_id=member_id,
+                     actor=str(member_id) if member_id else email,
                      device=device_name(client.user_agent))
-        lockout.after_wrong_password(ctx, email, member, client)
+        lockout.after_wrong_password(ctx, email, member_id, client)
         db.session.commit()
         raise Unauthorized("The email or the password is not right.",
                            code="invalid_credentials")
-    assert member is not None
-    lockout.clear(email)
-    if ctx.verifier.needs_rehash(member.verifier):
-        member.verifier = ctx.verifier.make(hash_key)  # Argon2 cost raised in settings
-    if _is_new_device(member, client):
-        ctx.notify(NotificationKind.NEW_DEVICE_LOGIN, to_email=member.email,
-                   subscriber_id=str(member.id), ip=client.ip, user_agent=client.user_agent,
+    assert member is not None and member_id is not None
+    rehash = ctx.verifier.needs_rehash(member["verifier"])  # Argon2 cost raised in settings
+    if rehash:
+        db.session.execute(update(Member).where(Member.id == member_id)
+                           .values(verifier=ctx.verifier.make(hash_key)))
+    new_device = _SEEN_DEVICE.first({"member": member_id,
+                                     "agent": client.user_agent}) is None
+    if new_device:
+        ctx.notify(NotificationKind.NEW_DEVICE_LOGIN, to_email=email,
+                   subscriber_id=str(member_id), ip=client.ip, user_agent=client.user_agent,
                    at=utcnow().isoformat(timespec="seconds"))
-    audit.record("login_ok", client=client, member_id=member.id, actor=str(member.id),
-                 device=device_name(client.user_agent))
-    tokens = open_session(ctx, member, client)
-    db.session.commit()
-    return tokens
+    return opening.signed_in(ctx, member_id, email, client,
+                             session_has_writes=rehash or new_device)
 
 
 def _spend_attempt(email: str, attempt_id: uuid.UUID) -> None:
-    """One initiate-login, one try: a replayed uuid is refused before any password check.
-    Compare-and-set, so of parallel requests with one uuid exactly one goes on."""
-    now = utcnow()
-    if compare_and_set(LoginAttempt, LoginAttempt.id == attempt_id, LoginAttempt.email == email,
-                       LoginAttempt.used_at.is_(None), LoginAttempt.expires_at >= now,
-                       used_at=now):
+    """A replayed or unknown uuid is refused before any password check."""
+    if _SPEND_ATTEMPT.first({"attempt_id": attempt_id, "attempt_email": email,
+                             "now": utcnow()}) is not None:
         return
     known = db.session.scalar(select(LoginAttempt.id).where(LoginAttempt.id == attempt_id,
                                                             LoginAttempt.email == email))
@@ -106,9 +127,3 @@ def _spend_attempt(email: str, attempt_id: uuid.UUID) -> None:
                              code="unknown_login_attempt")
     raise InvalidRequest("This login attempt was used or has expired; start again.",
                          code="login_attempt_spent")
-
-
-def _is_new_device(member: Member, client: ClientInfo) -> bool:
-    seen = db.session.scalar(select(AuthSession.id).where(
-        AuthSession.member_id == member.id, AuthSession.user_agent == client.user_agent).limit(1))
-    return seen is None

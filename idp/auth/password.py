@@ -29,7 +29,7 @@ def require_password(ctx: IdpServices, member: Member, hash_key_b64u: str,
     lockout.reserve_try(ctx, member.email)  # commits
     if not ctx.verifier.check(member.verifier, hash_key):
         audit.record("reauth_failed", client=client, member_id=member.id, actor=str(member.id))
-        lockout.after_wrong_password(ctx, member.email, member, client)
+        lockout.after_wrong_password(ctx, member.email, member.id, client)
         db.session.commit()
         raise Forbidden("The current password is not right.", code="wrong_password")
     lockout.clear(member.email)

@@ -154,6 +154,6 @@ def complete(ctx: IdpServices, email: str, attempt_id: uuid.UUID, new_hash_key: 
                subscriber_id=str(member.id), ip=client.ip, user_agent=client.user_agent,
                at=utcnow().isoformat(timespec="seconds"))
     notify_password_changed(ctx, member, client)
-    tokens = open_session(ctx, member, client)
+    tokens = open_session(ctx, member.id, client)
     db.session.commit()
     return tokens

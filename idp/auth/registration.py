@@ -193,6 +193,6 @@ def complete(ctx: IdpServices, email: str, hash_key_b64u: str, registration_id: 
         raise Conflict("This email is already registered.", code="already_registered") from None
     audit.record("registered", client=client, member_id=member.id, actor=str(member.id),
                  privacy_version=member.privacy_version)
-    tokens = open_session(ctx, member, client)
+    tokens = open_session(ctx, member.id, client)
     db.session.commit()
     return tokens

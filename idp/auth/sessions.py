@@ -27,7 +27,7 @@ from common.notify import NotificationKind
 from common.security import ClientInfo
 from idp import audit
 from idp.auth import rotation
-from idp.models import AuthSession, Member, RefreshToken
+from idp.models import AuthSession, RefreshToken
 from idp.oauth import backchannel
 from idp.services import IdpServices
 from idp.tokens import AccessClaims
@@ -51,11 +51,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(ctx: IdpServices, member: Member, client: ClientInfo) -> Tokens:
+def open_session(ctx: IdpServices, member_id: uuid.UUID, client: ClientInfo) -> Tokens:
     """Start a session for a member who just proved the password (caller commits)."""
     now = utcnow()
     cookie = secrets.token_urlsafe(32)
-    session = AuthSession(id=uuid.uuid4(), member_id=member.id, user_agent=client.user_agent,
+    session = AuthSession(id=uuid.uuid4(), member_id=member_id, user_agent=client.user_agent,
                           ip=client.ip, created_at=now, last_used_at=now, auth_time=now,
                           expires_at=now + timedelta(seconds=ctx.settings.refresh_token_ttl),
                           cookie_hash=token_hash(cookie))

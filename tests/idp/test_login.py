@@ -116,3 +116,50 @@ def test_new_device_is_announced_but_a_known_one_is_not(app, client, member):
     mails = mails_to(app, member.email)
     assert mails[-1].subject == "Вход в card.coop с нового устройства"
     assert "Android 14" in mails[-1].body
+
+
+def test_a_sign_in_from_a_known_device_writes_what_one_from_a_new_device_writes(app, client):
+    """A known device's sign-in takes the one-statement path on PostgreSQL, a new device's
+    the request's transaction (it also writes the email): both must leave the same rows (the
+    session as a browser holds it, its refresh token, the audit event, no failure count)."""
+    from idp.auth.sessions import token_hash
+    from idp.models import AuthSession, CredentialFailures, Member, RefreshToken
+
+    member = register(app, client)
+    agent = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36"}
+    answers = []
+    for _ in range(2):  # each after a wrong password, so that a failure count is there to clear
+        assert login(client, member.email, new_hash_key(), **agent).status_code == 401
+        answer = login(client, member.email, member.hash_key, browser=True, **agent)
+        assert answer.status_code == 200, answer.json
+        answers.append((answer.json, client.get_cookie("cardcoop_session")
+                        or client.get_cookie("__Host-cardcoop_session")))
+    assert len(mails_to(app, member.email)) >= 1
+    rows = []
+    with app.app_context():
+        member_id = db.session.scalar(select(Member.id).where(Member.email == member.email))
+        assert db.session.scalar(select(CredentialFailures).where(
+            CredentialFailures.email == member.email)) is None
+        sessions = db.session.scalars(select(AuthSession).where(
+            AuthSession.member_id == member_id).order_by(AuthSession.created_at)).all()
+        for session, (tokens, cookie) in zip(sessions[-2:], answers, strict=True):
+            refresh = db.session.scalar(select(RefreshToken).where(
+                RefreshToken.token_hash == token_hash(tokens["refreshToken"])))
+            assert refresh is not None and refresh.session_id == session.id
+            assert refresh.rotated_at is None and refresh.client_id is None
+            assert timedelta(0) <= refresh.created_at - session.created_at < timedelta(seconds=5)
+            assert cookie is not None and session.cookie_hash == token_hash(cookie.value)
+            ttl = services().settings.refresh_token_ttl
+            assert session.expires_at == session.created_at + timedelta(seconds=ttl)
+            assert session.created_at == session.last_used_at == session.auth_time
+            rows.append({c: getattr(session, c) for c in ("user_agent", "ip", "revoked_at",
+                                                            "revoke_reason", "member_id")})
+        events = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.member_id == member_id, AuditEvent.event == "login_ok")
+            .order_by(AuditEvent.id)).all()
+    assert rows[0] == rows[1] and rows[0]["user_agent"] == agent["User-Agent"]
+    assert [(e.actor, e.ip, e.details) for e in events[-2:]] == \
+        [(str(member_id), rows[0]["ip"], {"device": "Chrome 131 · Linux"})] * 2
+    for tokens, _ in answers:  # both sessions are live: their tokens work
+        assert client.get("/auth/sessions", headers={
+            "Authorization": f"Bearer {tokens['accessToken']}"}).status_code == 200

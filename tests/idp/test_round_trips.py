@@ -120,6 +120,31 @@ def test_a_refresh_is_one_atomic_statement(pg_app: Flask, client: FlaskClient) -
     assert len(measured(pg_app, rotate)) == 1
 
 
+def test_a_sign_in_is_seven_statements_and_no_transaction(pg_app: Flask,
+                                                          client: FlaskClient) -> None:
+    """initiate-login: the attempt stored, the salts read. complete-login: the attempt spent,
+    the try counted, the verifier read, each committing on its own, so no transaction is open
+    across the Argon2id check; the device looked up; then one statement clears the failures,
+    records the sign-in and opens the session with its refresh token (idp/auth/opening.py).
+    Before issue #10's work a sign-in was 8 + 12 round trips, the member's row read inside a
+    transaction held across the Argon2id check."""
+    member = register(pg_app, client)
+    agent = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36"}
+    assert login(client, member.email, member.hash_key, **agent).status_code == 200
+
+    with round_trips(pg_app) as started:
+        answer = client.post("/auth/initiate-login", json={"email": member.email})
+    assert answer.status_code == 200
+    with round_trips(pg_app) as completed:
+        done = client.post("/auth/complete-login", headers=agent, json={
+            "email": member.email, "hashKey": member.hash_key, "uuid": answer.json["uuid"]})
+    assert done.status_code == 200, done.json
+    print(f"\n{len(started)} + {len(completed)} round trips:\n  "
+          + "\n  ".join([*started, "--", *completed]))
+    assert len(started) == 2 and len(completed) == 5
+    assert "BEGIN" not in started + completed
+
+
 def test_a_ticket_exchange_is_three_statements(pg_app: Flask, client: FlaskClient) -> None:
     coop = make_client(pg_app)
     holder = card_holder(pg_app, client, coop.client_id)
@@ -179,7 +204,7 @@ def test_a_connection_pinged_after_a_rest_still_serves_autocommit(
 
 
 def test_a_hot_read_gives_what_sqlalchemy_gives(app: Flask, client: FlaskClient) -> None:
-    """HotRead skips SQLAlchemy's result machinery on PostgreSQL: the row must come out with
+    """HotStatement skips SQLAlchemy's result machinery on PostgreSQL: the row must come out with
     the values and types the columns' SQLAlchemy types give (UUID, aware UTC datetime, parsed
     JSON); on SQLite it is SQLAlchemy's path itself."""
     coop = make_client(app)
@@ -200,3 +225,30 @@ def test_a_hot_read_gives_what_sqlalchemy_gives(app: Flask, client: FlaskClient)
     assert hot["grant_updated_at"].utcoffset() == timedelta(0)
     assert hot["grant_shared_fields"] == ["last_name"]
     assert hot["claims"] == expected["claims"] and isinstance(hot["claims"], dict)
+
+
+def test_a_hot_insert_must_name_the_columns_sqlalchemy_would_default(pg_app: Flask) -> None:
+    """Past SQLAlchemy no Python-side default runs: an INSERT leaving one out is refused before
+    anything is sent, instead of storing a NULL id or timestamp."""
+    from sqlalchemy import bindparam, insert
+
+    from common.db import HotStatement
+    from idp.models import LoginAttempt
+
+    partial = HotStatement(insert(LoginAttempt).values(email=bindparam("e"),
+                                                       expires_at=bindparam("x")))
+    with pg_app.app_context(), pytest.raises(ValueError, match=r"created_at.*id"):
+        partial.run({"e": "someone@example.org", "x": utcnow()})
+
+
+def test_one_request_checks_out_one_autocommit_connection(app: Flask) -> None:
+    """The hot statements of a request share a connection, returned when the request ends."""
+    with app.test_request_context():
+        with autocommit_connection() as first:
+            pass
+        with autocommit_connection() as second:
+            pass
+        assert first is second and not first.closed
+    assert first.closed
+    with app.app_context(), autocommit_connection() as third:  # a new context: its own
+        assert third is not first
