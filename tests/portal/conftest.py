@@ -74,7 +74,7 @@ def signed_in_browser(live: LiveIdp, email: str, *,
     with live.app.app_context():
         member = db.session.scalar(select(Member).where(Member.email == email))
         assert member is not None
-        tokens = open_session(idp_services(), member, ClientInfo("127.0.0.1", user_agent))
+        tokens = open_session(idp_services(), member.id, ClientInfo("127.0.0.1", user_agent))
         db.session.commit()
     browser = httpx.Client(follow_redirects=True, timeout=20,
                            headers={"User-Agent": user_agent})
