@@ -12,18 +12,16 @@ rows go through the request's session and one commit.
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, insert
 
-from common.db import HotStatement, db, utcnow
+from common.db import HotStatement, db
 from common.security import ClientInfo
 from idp import audit
 from idp.auth import lockout
 from idp.auth.devices import device_name
-from idp.auth.sessions import Tokens, open_session, token_hash
+from idp.auth.sessions import Opening, Tokens, open_session, token_hash
 from idp.models import AuditEvent, AuthSession, RefreshToken, Timestamp
 from idp.models import CredentialFailures as Failures
 from idp.services import IdpServices
@@ -58,14 +56,11 @@ def signed_in(ctx: IdpServices, member_id: uuid.UUID, email: str, client: Client
         tokens = open_session(ctx, member_id, client)
         db.session.commit()
         return tokens
-    now, session_id = utcnow(), uuid.uuid4()
-    cookie, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    opening = Opening.new(ctx)
     _SIGNED_IN.run({
-        "now": now, "session_id_": session_id, "member_id_": member_id, "failed_email": email,
-        "actor_": str(member_id), "audit_ip": client.ip, "details_": {"device": device},
-        "user_agent_": client.user_agent, "ip_": client.ip,
-        "expires_at_": now + timedelta(seconds=ctx.settings.refresh_token_ttl),
-        "cookie_hash_": token_hash(cookie), "refresh_hash": token_hash(refresh)})
-    access, ttl = ctx.tokens.issue(member_id, session_id)
-    return Tokens(access_token=access, refresh_token=refresh, expires_in=ttl,
-                  session_id=session_id, cookie=cookie)
+        "now": opening.at, "session_id_": opening.id, "member_id_": member_id,
+        "failed_email": email, "actor_": str(member_id), "audit_ip": client.ip,
+        "details_": {"device": device}, "user_agent_": client.user_agent, "ip_": client.ip,
+        "expires_at_": opening.expires_at, "cookie_hash_": token_hash(opening.cookie),
+        "refresh_hash": token_hash(opening.refresh_token)})
+    return opening.tokens(ctx, member_id)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy import select, update
@@ -51,24 +51,42 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A session about to open: its id, times and the secrets shown once (the cookie, the first
+    refresh token; only their hashes are stored). The one place both ways of writing a new
+    session (``open_session`` below, the sign-in's single statement in idp/auth/opening.py)
+    take them from, so the two cannot drift apart."""
+    id: uuid.UUID
+    at: datetime
+    expires_at: datetime
+    cookie: str
+    refresh_token: str
+
+    @classmethod
+    def new(cls, ctx: IdpServices) -> Opening:
+        now = utcnow()
+        return cls(id=uuid.uuid4(), at=now,
+                   expires_at=now + timedelta(seconds=ctx.settings.refresh_token_ttl),
+                   cookie=secrets.token_urlsafe(32), refresh_token=secrets.token_urlsafe(32))
+
+    def tokens(self, ctx: IdpServices, member_id: uuid.UUID) -> Tokens:
+        """What the member's client gets once the session is written."""
+        access, ttl = ctx.tokens.issue(member_id, self.id)
+        return Tokens(access_token=access, refresh_token=self.refresh_token, expires_in=ttl,
+                      session_id=self.id, cookie=self.cookie)
+
+
 def open_session(ctx: IdpServices, member_id: uuid.UUID, client: ClientInfo) -> Tokens:
     """Start a session for a member who just proved the password (caller commits)."""
-    now = utcnow()
-    cookie = secrets.token_urlsafe(32)
-    session = AuthSession(id=uuid.uuid4(), member_id=member_id, user_agent=client.user_agent,
-                          ip=client.ip, created_at=now, last_used_at=now, auth_time=now,
-                          expires_at=now + timedelta(seconds=ctx.settings.refresh_token_ttl),
-                          cookie_hash=token_hash(cookie))
-    db.session.add(session)
-    return replace(_tokens_for(ctx, session), cookie=cookie)
-
-
-def _tokens_for(ctx: IdpServices, session: AuthSession) -> Tokens:
-    refresh = secrets.token_urlsafe(32)
-    db.session.add(RefreshToken(session_id=session.id, token_hash=token_hash(refresh)))
-    access, ttl = ctx.tokens.issue(session.member_id, session.id)
-    return Tokens(access_token=access, refresh_token=refresh, expires_in=ttl,
-                  session_id=session.id)
+    opening = Opening.new(ctx)
+    db.session.add(AuthSession(
+        id=opening.id, member_id=member_id, user_agent=client.user_agent, ip=client.ip,
+        created_at=opening.at, last_used_at=opening.at, auth_time=opening.at,
+        expires_at=opening.expires_at, cookie_hash=token_hash(opening.cookie)))
+    db.session.add(RefreshToken(session_id=opening.id,
+                                token_hash=token_hash(opening.refresh_token)))
+    return opening.tokens(ctx, member_id)
 
 
 @dataclass(frozen=True)
