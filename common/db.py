@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -185,18 +185,31 @@ class HotStatement:
     do not run here: an INSERT names every such column among its values (checked). Other
     databases (SQLite, the embedded default) take SQLAlchemy's path; both give the same row."""
 
-    def __init__(self, statement: Any) -> None:
-        self.statement = statement
+    def __init__(self, statement: Any = None, *,
+                 upsert: Callable[[Any], Any] | None = None) -> None:
+        """``statement``; or ``upsert``, a function of the dialect's ``insert`` that builds an
+        ``INSERT ... ON CONFLICT`` (each dialect spells that clause its own way), run once per
+        dialect."""
+        self._build = upsert or (lambda _insert: statement)
+        self._statements: dict[str, Any] = {}  # per dialect name
         # The row's keys, from the statement: psycopg's cursor.description builds a Column
         # object per column and call (40 µs for a row of 13).
-        self.keys = tuple(statement.exported_columns.keys())
+        self.keys = tuple(self.statement_for("postgresql").exported_columns.keys())
         self._compiled: dict[int, _Compiled] = {}  # per engine dialect instance
+
+    def statement_for(self, dialect: str) -> Any:
+        """The statement as the dialect named ``dialect`` runs it."""
+        statement = self._statements.get(dialect)
+        if statement is None:
+            statement = self._statements[dialect] = self._build(_INSERTS[dialect])
+        return statement
 
     def first(self, params: dict[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict, or None (a SELECT, or a write with RETURNING)."""
         with autocommit_connection() as connection:
             if connection.dialect.name != "postgresql":
-                row = connection.execute(self.statement, params).mappings().first()
+                row = connection.execute(self.statement_for(connection.dialect.name),
+                                         params).mappings().first()
                 return dict(row) if row is not None else None
             found = self._run(connection, params).fetchone()
             return dict(zip(self.keys, found, strict=True)) if found is not None else None
@@ -205,7 +218,7 @@ class HotStatement:
         """A write whose rows nobody reads."""
         with autocommit_connection() as connection:
             if connection.dialect.name != "postgresql":
-                connection.execute(self.statement, params)
+                connection.execute(self.statement_for(connection.dialect.name), params)
                 return
             self._run(connection, params)
 
@@ -213,7 +226,7 @@ class HotStatement:
         compiled = self._compiled.get(id(connection.dialect))
         if compiled is None:
             compiled = self._compiled[id(connection.dialect)] = _Compiled(
-                self.statement, connection.dialect)
+                self.statement_for("postgresql"), connection.dialect)
         driver = connection.connection.driver_connection
         return driver.execute(compiled.sql, compiled.values(params),  # type: ignore[union-attr]
                               prepare=True)
@@ -259,14 +272,15 @@ def compare_and_set(model: type[Any], *conditions: Any, **values: Any) -> bool:
     return changed is not None
 
 
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def dialect_insert(model: type[Any]) -> Any:
     """``INSERT`` with the ``ON CONFLICT`` clauses PostgreSQL and SQLite share."""
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise RuntimeError(f"unsupported database {dialect}")
+    if dialect not in _INSERTS:
+        raise RuntimeError(f"unsupported database {dialect}")
+    return _INSERTS[dialect](model)
 
 
 def insert_ignoring_conflict(model: type[Any], **values: Any) -> Any:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from common.db import HotStatement, compare_and_set, db, utcnow
 from common.errors import TooManyRequests
@@ -32,28 +30,24 @@ _stale = or_(Failures.locked_until <= _now,
                   Failures.window_started_at < bindparam("window_cutoff", type_=Timestamp)))
 
 
-def _count_try(insert: Any) -> HotStatement:
-    """One upsert: a first try makes the row; a lock that has run out or a window that has
-    passed starts the count afresh; otherwise the count goes up while it is under the threshold
-    and the email is not locked. ``insert``: the dialect's, for its ON CONFLICT."""
-    return HotStatement(
-        insert(Failures).values(email=bindparam("email"), failures=1, window_started_at=_now)
-        .on_conflict_do_update(
-            index_elements=[Failures.email],
-            set_={"failures": case((_stale, 1), else_=Failures.failures + 1),
-                  "window_started_at": case((_stale, _now), else_=Failures.window_started_at),
-                  "locked_until": case((_stale, None), else_=Failures.locked_until)},
-            where=or_(_stale, and_(Failures.failures < bindparam("threshold"),
-                                   Failures.locked_until.is_(None))))
-        .returning(Failures.email))
-
-
-_COUNT_TRY = {"postgresql": _count_try(postgresql.insert), "sqlite": _count_try(sqlite.insert)}
+# One upsert: a first try makes the row; a lock that has run out or a window that has passed
+# starts the count afresh; otherwise the count goes up while it is under the threshold and the
+# email is not locked.
+_COUNT_TRY = HotStatement(upsert=lambda insert: (
+    insert(Failures).values(email=bindparam("email"), failures=1, window_started_at=_now)
+    .on_conflict_do_update(
+        index_elements=[Failures.email],
+        set_={"failures": case((_stale, 1), else_=Failures.failures + 1),
+              "window_started_at": case((_stale, _now), else_=Failures.window_started_at),
+              "locked_until": case((_stale, None), else_=Failures.locked_until)},
+        where=or_(_stale, and_(Failures.failures < bindparam("threshold"),
+                               Failures.locked_until.is_(None))))
+    .returning(Failures.email)))
 
 
 def reserve_try(ctx: IdpServices, email: str) -> None:
     """Count one login try for ``email`` or refuse it (429), in one statement that commits on
-    its own (``_count_try``). A right password deletes the row (``clear``) at any moment, and a
+    its own (``_COUNT_TRY``). A right password deletes the row (``clear``) at any moment, and a
     try racing with that simply makes it again: parallel right passwords are never locked out.
 
     The caller's transaction is committed first: no transaction stays open across the slow
@@ -61,7 +55,7 @@ def reserve_try(ctx: IdpServices, email: str) -> None:
     """
     db.session.commit()
     settings, now = ctx.settings, utcnow()
-    counted = _COUNT_TRY[db.engine.dialect.name].first({
+    counted = _COUNT_TRY.first({
         "email": email, "now": now, "threshold": settings.lockout_threshold,
         "window_cutoff": now - timedelta(seconds=settings.lockout_window)})
     if counted is not None:

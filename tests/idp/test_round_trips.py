@@ -216,8 +216,8 @@ def test_a_hot_read_gives_what_sqlalchemy_gives(app: Flask, client: FlaskClient)
     with app.app_context():
         hot = bearer._LIVE_TOKEN.first(params)
         with autocommit_connection() as connection:
-            expected = dict(connection.execute(bearer._LIVE_TOKEN.statement, params)
-                            .mappings().one())
+            statement = bearer._LIVE_TOKEN.statement_for(connection.dialect.name)
+            expected = dict(connection.execute(statement, params).mappings().one())
         assert bearer._LIVE_TOKEN.first(params | {"token_hash": "0" * 64}) is None
     assert hot == expected
     assert {k: type(v) for k, v in hot.items()} == {k: type(v) for k, v in expected.items()}
