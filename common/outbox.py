@@ -22,6 +22,7 @@ from common.notify import (
     Notifier,
     PermanentDeliveryError,
 )
+from common.retention import Rule
 
 log = logging.getLogger("cardcoop.outbox")
 
@@ -50,6 +51,13 @@ class OutboxColumns:
         return Notification(kind=NotificationKind(self.kind), to_email=self.to_email,
                             subscriber_id=self.subscriber_id, payload=dict(self.payload),
                             locale=self.locale)
+
+
+def delivered_rule(model: type[OutboxColumns]) -> Rule:
+    """For the app's purge (common/retention.py): rows delivered or given up on that were due
+    before the cutoff; a delivered row holds only its address and kind by then."""
+    return Rule("outbox", model, lambda cutoff: model.status.in_((SENT, DEAD))
+                & (model.next_attempt_at < cutoff))
 
 
 def enqueue(session: DbSession, model: type[OutboxColumns], notification: Notification,

@@ -121,6 +121,8 @@ class Settings(BaseSettings):
 
     outbox_max_attempts: int = Field(default=8, ge=1)
     worker_poll_interval: float = Field(default=1.0, gt=0)
+    # How often the worker deletes what has ended (idp/retention.py), in seconds.
+    purge_interval: int = Field(default=3_600, ge=60)
 
     @field_validator("database_url")
     @classmethod

@@ -107,10 +107,11 @@ def init_blueprints(app: Flask, settings: Settings) -> None:
 
 
 def init_cli(app: Flask) -> None:
-    from idp.cli import audit_cli, keys_cli, worker_command
+    from idp.cli import audit_cli, keys_cli, purge_ended_command, worker_command
     from idp.oauth.cli import clients_cli
 
     app.cli.add_command(worker_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(purge_ended_command)
     app.cli.add_command(clients_cli)

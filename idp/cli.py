@@ -1,4 +1,4 @@
-"""idp's commands: ``flask --app wsgi:idp worker``, ``keys rotate`` and ``audit purge``."""
+"""idp's commands: ``flask --app wsgi:idp worker``, ``purge``, ``keys rotate``, ``audit purge``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from types import FrameType
 import click
 from flask.cli import with_appcontext
 
-from common.db import db
+from common.db import db, utcnow
 from common.outbox import DeliveryReport, deliver_due
+from common.retention import Every, summary
 from idp.models import Outbox
 from idp.network import disclosures, webhooks
 from idp.notifications import build_notifiers
+from idp.retention import purge_expired
 from idp.services import services
 
 log = logging.getLogger("cardcoop.worker")
@@ -24,7 +26,8 @@ log = logging.getLogger("cardcoop.worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @with_appcontext
 def worker_command(once: bool) -> None:
-    """Deliver queued notifications and the network's webhooks, with retries and backoff."""
+    """Deliver queued notifications and the network's webhooks, with retries and backoff; delete
+    what has ended every ``purge_interval`` seconds."""
     settings = services().settings
     notifiers = build_notifiers(settings)
     stopping = False
@@ -37,7 +40,11 @@ def worker_command(once: bool) -> None:
     signal.signal(signal.SIGINT, stop)
     log.info("worker started; channels: %s", ", ".join(notifiers) or "none")
     total = DeliveryReport()
+    purging = Every(settings.purge_interval)
     while not stopping:
+        if purging.due():
+            purge_expired(utcnow())
+            db.session.remove()
         report = deliver_due(db.session, Outbox, notifiers,
                              max_attempts=settings.outbox_max_attempts)
         db.session.remove()
@@ -54,6 +61,15 @@ def worker_command(once: bool) -> None:
             return
         if idle:
             time.sleep(settings.worker_poll_interval)
+
+
+@click.command("purge")
+@with_appcontext
+def purge_ended_command() -> None:
+    """Delete the sessions, tickets, tokens and attempts that ended a week ago (the worker does
+    this every hour on its own); idempotent."""
+    purged = purge_expired(utcnow())
+    click.echo(summary(purged))
 
 
 @click.group("keys")
@@ -79,7 +95,6 @@ def audit_cli() -> None:
 def purge_command() -> None:
     """Erase what the audit kept of accounts deleted more than the retention period ago. Run
     it daily (cron or a systemd timer); it is idempotent."""
-    from common.db import db, utcnow
     from idp.audit import purge_retained
 
     erased = purge_retained(utcnow())

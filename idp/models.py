@@ -78,7 +78,7 @@ class Registration(Base):
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     privacy_version: Mapped[str] = mapped_column(String(32))
     privacy_accepted_at: Mapped[datetime] = mapped_column(Timestamp)
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
 
 
 class LoginAttempt(Base):
@@ -102,7 +102,7 @@ class RecoveryAttempt(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)  # None: unknown address
     code_hash: Mapped[str | None] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)  # idp/retention.py
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     verified_at: Mapped[datetime | None] = mapped_column(Timestamp)
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
@@ -136,8 +136,9 @@ class AuthSession(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(Timestamp)
-    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Indexed for idp/retention.py; last_used_at is not, so the touch on use stays a HOT update.
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
     cookie_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     auth_time: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

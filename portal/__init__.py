@@ -37,10 +37,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def init_cli(app: Flask) -> None:
-    from portal.cli import reminders_command, worker_command
+    from portal.cli import purge_command, reminders_command, worker_command
 
     app.cli.add_command(worker_command)
     app.cli.add_command(reminders_command)
+    app.cli.add_command(purge_command)
 
 
 def init_csrf(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The portal's commands: ``flask --app wsgi:portal worker`` (its outbox: email through idp,
-Web Push, Novu preferences) and ``reminders`` (the scheduled job, portal/reminders.py)."""
+Web Push, Novu preferences; and the purge of what has ended), ``purge`` (that once) and
+``reminders`` (the scheduled job, portal/reminders.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from typing import Any, cast
 import click
 from flask.cli import with_appcontext
 
-from common.db import db
+from common.db import db, utcnow
 from common.notify import Notifier
 from common.outbox import DeliveryReport, deliver_claimed
-from portal import reminders
+from common.retention import Every, summary
+from portal import reminders, retention
 from portal.delivery import IdpRelay, WebPushChannel
 from portal.models import Outbox
 from portal.push import load_vapid
@@ -56,13 +58,18 @@ def _stoppable() -> list[bool]:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @with_appcontext
 def worker_command(once: bool) -> None:
-    """Deliver the portal's outbox with retries and backoff."""
+    """Deliver the portal's outbox with retries and backoff; delete what has ended every
+    ``purge_interval`` seconds."""
     settings = services().settings
     channels = build_channels()
     stopping = _stoppable()
     log.info("portal worker started; channels: %s", ", ".join(channels))
     total = DeliveryReport()
+    purging = Every(settings.purge_interval)
     while not stopping[0]:
+        if purging.due():
+            retention.purge_expired(utcnow())
+            db.session.remove()
         report = deliver_claimed(db.session, Outbox, channels,
                              max_attempts=settings.outbox_max_attempts)
         db.session.remove()
@@ -72,6 +79,14 @@ def worker_command(once: bool) -> None:
             return
         if not report.busy:
             time.sleep(settings.worker_poll_interval)
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete the expired sessions and the delivered outbox rows; idempotent."""
+    purged = retention.purge_expired(utcnow())
+    click.echo(summary(purged))
 
 
 @click.command("reminders")

@@ -1,0 +1,83 @@
+"""Deleting what has ended, in short batches (issue #10: the cost of a request must not grow
+with the days the platform has run). Each app lists its own rules (idp/retention.py,
+portal/retention.py) and its worker runs them every ``purge_interval`` seconds.
+
+Rows go ``BATCH`` at a time, each batch its own short transaction, so a purge after a long pause
+never holds locks on a hot table for long.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, select
+
+from common.db import DbSession
+
+log = logging.getLogger("cardcoop.retention")
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A table's rows that ended before ``cutoff`` (the moment the app keeps them until)."""
+
+    name: str
+    model: type[Any]
+    ended: Callable[[datetime], ColumnElement[bool]]
+    # Foreign keys of other tables to these rows, whose rows go first (SQLite enforces none).
+    dependents: tuple[Any, ...] = ()
+
+    def selection(self, cutoff: datetime, limit: int) -> Any:
+        return select(self.model.__mapper__.primary_key[0]).where(self.ended(cutoff)) \
+            .limit(limit)
+
+
+def purge(session: DbSession, rules: Iterable[Rule], cutoff: datetime, *,
+          batch: int = BATCH) -> dict[str, int]:
+    """Delete the rows each rule finds ended before ``cutoff``, in order; how many went, by
+    rule. Commits after every batch."""
+    purged = {rule.name: _purge(session, rule, cutoff, batch) for rule in rules}
+    if any(purged.values()):
+        log.info("purged ended rows: %s", summary(purged))
+    return purged
+
+
+def summary(purged: dict[str, int]) -> str:
+    return ", ".join(f"{name}: {count}" for name, count in purged.items())
+
+
+def _purge(session: DbSession, rule: Rule, cutoff: datetime, batch: int) -> int:
+    key = rule.model.__mapper__.primary_key[0]
+    total = 0
+    while True:
+        ids: list[Any] = list(session.scalars(rule.selection(cutoff, batch)))
+        if ids:
+            for foreign_key in rule.dependents:
+                session.execute(delete(foreign_key.class_).where(foreign_key.in_(ids)))
+            session.execute(delete(rule.model).where(key.in_(ids)))
+        session.commit()
+        total += len(ids)
+        if len(ids) < batch:
+            return total
+
+
+class Every:
+    """A worker's periodic job: due at once, then every ``seconds`` (monotonic clock)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._next = time.monotonic()
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.seconds
+        return True
