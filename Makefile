@@ -83,6 +83,11 @@ bench: venv
 bench-share: venv
 	$(BIN)/python bench/share_bench.py
 
+# The purge of ended rows over a seeded backlog (BENCH_ARGS="--members 1000000").
+.PHONY: bench-purge
+bench-purge: venv
+	$(BIN)/python bench/purge_bench.py $(BENCH_ARGS)
+
 # The specification's load: 10,000 keep-alive connections, a mixed profile at stepped rates.
 .PHONY: bench-load
 bench-load: venv

@@ -56,7 +56,7 @@ class OutboxColumns:
 def delivered_rule(model: type[OutboxColumns]) -> Rule:
     """For the app's purge (common/retention.py): rows delivered or given up on that were due
     before the cutoff; a delivered row holds only its address and kind by then."""
-    return Rule("outbox", model, lambda cutoff: model.status.in_((SENT, DEAD))
+    return Rule(model, lambda cutoff: model.status.in_((SENT, DEAD))
                 & (model.next_attempt_at < cutoff))
 
 

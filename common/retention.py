@@ -28,11 +28,15 @@ BATCH = 1000
 class Rule:
     """A table's rows that ended before ``cutoff`` (the moment the app keeps them until)."""
 
-    name: str
     model: type[Any]
     ended: Callable[[datetime], ColumnElement[bool]]
-    # Foreign keys of other tables to these rows, whose rows go first (SQLite enforces none).
+    # Foreign keys (or, where the schema has none, columns) of other tables naming these rows:
+    # their rows go with them, first (SQLite enforces no foreign keys).
     dependents: tuple[Any, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return str(self.model.__tablename__)
 
     def selection(self, cutoff: datetime, limit: int) -> Any:
         return select(self.model.__mapper__.primary_key[0]).where(self.ended(cutoff)) \
@@ -41,9 +45,14 @@ class Rule:
 
 def purge(session: DbSession, rules: Iterable[Rule], cutoff: datetime, *,
           batch: int = BATCH) -> dict[str, int]:
-    """Delete the rows each rule finds ended before ``cutoff``, in order; how many went, by
-    rule. Commits after every batch."""
-    purged = {rule.name: _purge(session, rule, cutoff, batch) for rule in rules}
+    """Delete the rows each rule finds ended before ``cutoff``, in order, and their dependents'
+    rows; how many went, by table. Commits after every batch."""
+    purged: dict[str, int] = {}
+    for rule in rules:
+        purged[rule.name] = 0
+        for foreign_key in rule.dependents:
+            purged[foreign_key.class_.__tablename__] = 0
+        _purge(session, rule, cutoff, batch, purged)
     if any(purged.values()):
         log.info("purged ended rows: %s", summary(purged))
     return purged
@@ -53,19 +62,24 @@ def summary(purged: dict[str, int]) -> str:
     return ", ".join(f"{name}: {count}" for name, count in purged.items())
 
 
-def _purge(session: DbSession, rule: Rule, cutoff: datetime, batch: int) -> int:
+def _purge(session: DbSession, rule: Rule, cutoff: datetime, batch: int,
+           purged: dict[str, int]) -> None:
     key = rule.model.__mapper__.primary_key[0]
-    total = 0
     while True:
         ids: list[Any] = list(session.scalars(rule.selection(cutoff, batch)))
         if ids:
             for foreign_key in rule.dependents:
-                session.execute(delete(foreign_key.class_).where(foreign_key.in_(ids)))
+                gone = session.execute(delete(foreign_key.class_).where(foreign_key.in_(ids)))
+                purged[foreign_key.class_.__tablename__] += _rowcount(gone)
             session.execute(delete(rule.model).where(key.in_(ids)))
         session.commit()
-        total += len(ids)
+        purged[rule.name] += len(ids)
         if len(ids) < batch:
-            return total
+            return
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class Every:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_
+from sqlalchemy import or_
 
 from common.db import db
 from common.outbox import delivered_rule
@@ -34,24 +34,20 @@ from idp.oauth.models import AuthorizationCode, OAuthToken
 
 KEEP_ENDED = timedelta(days=7)
 
-# In order: a cooperative's tokens before the tickets they came from, and a session's tickets
-# only once the session is gone, as logging a session out finds the clients to tell by them.
+# In order: a cooperative's tokens before the tickets they came from (those go with their
+# session: its logout finds the cooperatives to tell by them).
 RULES = (
-    Rule("login_attempts", LoginAttempt, lambda cutoff: LoginAttempt.expires_at < cutoff),
-    Rule("recovery_attempts", RecoveryAttempt,
-         lambda cutoff: RecoveryAttempt.expires_at < cutoff),
+    Rule(LoginAttempt, lambda cutoff: LoginAttempt.expires_at < cutoff),
+    Rule(RecoveryAttempt, lambda cutoff: RecoveryAttempt.expires_at < cutoff),
     # Unfinished registrations; a finished one is the record of the member's first consent.
-    Rule("registrations", Registration,
+    Rule(Registration,
          lambda cutoff: (Registration.created_at < cutoff) & Registration.completed_at.is_(None)),
-    Rule("oauth_tokens", OAuthToken, lambda cutoff: OAuthToken.expires_at < cutoff),
+    Rule(OAuthToken, lambda cutoff: OAuthToken.expires_at < cutoff),
     # A session ends at its absolute end or when revoked (logout, replay, password change); one
     # that went idle is refused from then on and goes at its absolute end.
-    Rule("sessions", AuthSession,
+    Rule(AuthSession,
          lambda cutoff: or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff),
-         dependents=(RefreshToken.session_id,)),
-    Rule("tickets", AuthorizationCode,
-         lambda cutoff: (AuthorizationCode.expires_at < cutoff) & ~exists().where(
-             AuthSession.id == AuthorizationCode.session_id)),
+         dependents=(RefreshToken.session_id, AuthorizationCode.session_id)),
     delivered_rule(Outbox),
 )
 

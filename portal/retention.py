@@ -17,7 +17,7 @@ from portal.models import Outbox, PortalSession
 KEEP_ENDED = timedelta(days=1)
 
 RULES = (
-    Rule("sessions", PortalSession, lambda cutoff: PortalSession.expires_at < cutoff),
+    Rule(PortalSession, lambda cutoff: PortalSession.expires_at < cutoff),
     delivered_rule(Outbox),
 )
 

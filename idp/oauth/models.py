@@ -148,7 +148,7 @@ class AuthorizationCode(Base):
     claims: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     auth_time: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # idp/retention.py
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     # -- authlib.oauth2.rfc6749.AuthorizationCodeMixin + OIDC ------------------------------

@@ -1,9 +1,10 @@
 """indexes for the purge of ended rows (issue #10, idp/retention.py)
 
-Sessions, tickets, cooperatives' tokens and recovery attempts that ended a week ago, and
-registrations never finished, are deleted by the notification worker; each of these columns
-finds them without reading the table. ``idp_sessions.last_used_at`` is left unindexed on
-purpose: every use of a session updates it, and an index on it would end those HOT updates.
+Sessions (with their tickets, found by ``ix_idp_oauth_codes_session_id``), cooperatives'
+tokens and recovery attempts that ended a week ago, and registrations never finished, are
+deleted by the notification worker; each of these columns finds them without reading the
+table. ``idp_sessions.last_used_at`` is left unindexed on purpose: every use of a session
+updates it, and an index on it would end those HOT updates.
 
 Each index is built in one pass (seconds for a million rows); writes to its table wait for it.
 
@@ -24,7 +25,6 @@ INDEXES = (
     ('idp_registrations', 'ix_idp_registrations_created_at', 'created_at'),
     ('idp_sessions', 'ix_idp_sessions_expires_at', 'expires_at'),
     ('idp_sessions', 'ix_idp_sessions_revoked_at', 'revoked_at'),
-    ('idp_oauth_codes', 'ix_idp_oauth_codes_expires_at', 'expires_at'),
     ('idp_oauth_tokens', 'ix_idp_oauth_tokens_expires_at', 'expires_at'),
 )
 

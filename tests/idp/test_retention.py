@@ -108,8 +108,9 @@ def test_what_ended_a_week_ago_goes_and_nothing_alive(app: Flask, client: FlaskC
     with app.app_context():
         purged = purge_expired(utcnow(), batch=2)  # several batches for the login attempts
 
-    assert purged == {"login_attempts": 3, "recovery_attempts": 1, "registrations": 1,
-                      "oauth_tokens": 1, "sessions": 2, "tickets": 0, "outbox": sent}
+    assert purged == {"idp_login_attempts": 3, "idp_recovery_attempts": 1,
+                      "idp_registrations": 1, "idp_oauth_tokens": 1, "idp_sessions": 2,
+                      "idp_refresh_tokens": 2, "idp_oauth_codes": 0, "idp_outbox": sent}
     assert count(app, AuthSession, AuthSession.id.in_(gone_ids)) == 0
     assert count(app, RefreshToken, RefreshToken.session_id.in_(gone_ids)) == 0
     assert count(app, OAuthToken) == 0 and count(app, AuthorizationCode) == 1
@@ -126,7 +127,7 @@ def test_what_ended_a_week_ago_goes_and_nothing_alive(app: Flask, client: FlaskC
     backdate(app, AuthSession, AuthSession.id == live_id, revoked_at=LONG_AGO)
     with app.app_context():
         purged = purge_expired(utcnow())
-    assert purged["sessions"] == 1 and purged["tickets"] == 1
+    assert purged["idp_sessions"] == 1 and purged["idp_oauth_codes"] == 1
     assert count(app, AuthorizationCode) == 0
 
 
@@ -141,7 +142,7 @@ def test_the_worker_and_the_command_purge(app: Flask, client: FlaskClient) -> No
     assert client.post("/auth/initiate-login", json={"email": email}).status_code == 200
     backdate(app, LoginAttempt, LoginAttempt.email == email, expires_at=LONG_AGO)
     result = app.test_cli_runner().invoke(args=["purge"])
-    assert result.exit_code == 0 and "login_attempts: 1" in result.output
+    assert result.exit_code == 0 and "idp_login_attempts: 1" in result.output
     assert count(app, LoginAttempt, LoginAttempt.email == email) == 0
 
 
