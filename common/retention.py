@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from common.db import DbSession
 
@@ -43,18 +44,37 @@ class Rule:
             .limit(limit)
 
 
+class PurgeFailed(RuntimeError):
+    """The database refused the purge of these tables (the others went on; each is logged)."""
+
+    def __init__(self, tables: list[str]) -> None:
+        super().__init__(f"could not purge {', '.join(tables)}")
+        self.tables = tables
+
+
 def purge(session: DbSession, rules: Iterable[Rule], cutoff: datetime, *,
           batch: int = BATCH) -> dict[str, int]:
     """Delete the rows each rule finds ended before ``cutoff``, in order, and their dependents'
-    rows; how many went, by table. Commits after every batch."""
+    rows; how many went, by table. Commits after every batch. A rule the database refuses (a
+    lock timeout, a deadlock with another worker's purge, a lost connection) does not stop the
+    others: they run, then ``PurgeFailed`` names it."""
     purged: dict[str, int] = {}
+    failed = []
     for rule in rules:
         purged[rule.name] = 0
         for foreign_key in rule.dependents:
             purged[foreign_key.class_.__tablename__] = 0
-        _purge(session, rule, cutoff, batch, purged)
+        try:
+            _purge(session, rule, cutoff, batch, purged)
+        except SQLAlchemyError as error:
+            session.rollback()
+            log.warning("purge of %s failed (%s); the next tables go on", rule.name,
+                        type(error).__name__)
+            failed.append(rule.name)
     if any(purged.values()):
         log.info("purged ended rows: %s", summary(purged))
+    if failed:
+        raise PurgeFailed(failed)
     return purged
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -12,7 +13,7 @@ from flask.cli import with_appcontext
 
 from common.db import db, utcnow
 from common.outbox import DeliveryReport, deliver_due
-from common.retention import Every, summary
+from common.retention import Every, PurgeFailed, summary
 from idp.models import Outbox
 from idp.network import disclosures, webhooks
 from idp.notifications import build_notifiers
@@ -43,7 +44,8 @@ def worker_command(once: bool) -> None:
     purging = Every(settings.purge_interval)
     while not stopping:
         if purging.due():
-            purge_expired(utcnow())
+            with contextlib.suppress(PurgeFailed):  # logged; tried again next time
+                purge_expired(utcnow())
             db.session.remove()
         report = deliver_due(db.session, Outbox, notifiers,
                              max_attempts=settings.outbox_max_attempts)
@@ -68,7 +70,10 @@ def worker_command(once: bool) -> None:
 def purge_ended_command() -> None:
     """Delete the sessions, tickets, tokens and attempts that ended a week ago (the worker does
     this every hour on its own); idempotent."""
-    purged = purge_expired(utcnow())
+    try:
+        purged = purge_expired(utcnow())
+    except PurgeFailed as failed:
+        raise click.ClickException(str(failed)) from None
     click.echo(summary(purged))
 
 

@@ -4,6 +4,7 @@ Web Push, Novu preferences; and the purge of what has ended), ``purge`` (that on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -17,7 +18,7 @@ from flask.cli import with_appcontext
 from common.db import db, utcnow
 from common.notify import Notifier
 from common.outbox import DeliveryReport, deliver_claimed
-from common.retention import Every, summary
+from common.retention import Every, PurgeFailed, summary
 from portal import reminders, retention
 from portal.delivery import IdpRelay, WebPushChannel
 from portal.models import Outbox
@@ -68,7 +69,8 @@ def worker_command(once: bool) -> None:
     purging = Every(settings.purge_interval)
     while not stopping[0]:
         if purging.due():
-            retention.purge_expired(utcnow())
+            with contextlib.suppress(PurgeFailed):  # logged; tried again next time
+                retention.purge_expired(utcnow())
             db.session.remove()
         report = deliver_claimed(db.session, Outbox, channels,
                              max_attempts=settings.outbox_max_attempts)
@@ -85,7 +87,10 @@ def worker_command(once: bool) -> None:
 @with_appcontext
 def purge_command() -> None:
     """Delete the expired sessions and the delivered outbox rows; idempotent."""
-    purged = retention.purge_expired(utcnow())
+    try:
+        purged = retention.purge_expired(utcnow())
+    except PurgeFailed as failed:
+        raise click.ClickException(str(failed)) from None
     click.echo(summary(purged))
 
 

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 
 from common.db import db, utcnow
 from common.outbox import PENDING, SENT
+from common.retention import PurgeFailed, Rule, purge
+from idp import retention
 from idp.auth.sessions import token_hash
 from idp.models import (
     AuthSession,
@@ -144,6 +146,29 @@ def test_the_worker_and_the_command_purge(app: Flask, client: FlaskClient) -> No
     result = app.test_cli_runner().invoke(args=["purge"])
     assert result.exit_code == 0 and "idp_login_attempts: 1" in result.output
     assert count(app, LoginAttempt, LoginAttempt.email == email) == 0
+
+
+def test_a_table_the_database_refuses_does_not_stop_the_others(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule that fails (here: a column that does not exist, a real error of the database)
+    is rolled back and named; the rules after it still run. The command then fails with the
+    table's name; the worker logs it and goes on delivering."""
+    broken = Rule(RecoveryAttempt, lambda cutoff: literal_column("no_such_column") < cutoff)
+    monkeypatch.setattr(retention, "RULES", (broken, retention.RULES[0]))
+    email = random_email()
+    for run in (["purge"], ["worker", "--once"]):
+        assert client.post("/auth/initiate-login", json={"email": email}).status_code == 200
+        backdate(app, LoginAttempt, LoginAttempt.email == email, expires_at=LONG_AGO)
+        result = app.test_cli_runner().invoke(args=run)
+        assert count(app, LoginAttempt, LoginAttempt.email == email) == 0
+        if run == ["purge"]:
+            assert result.exit_code == 1
+            assert "could not purge idp_recovery_attempts" in result.output
+        else:
+            assert result.exit_code == 0 and result.output.startswith("sent "), result.output
+    with app.app_context(), pytest.raises(PurgeFailed) as failed:
+        purge(db.session, retention.RULES, utcnow() - KEEP_ENDED)
+    assert failed.value.tables == ["idp_recovery_attempts"]
 
 
 @pytest.mark.skipif(not DATABASE_URL.startswith("postgresql"),
