@@ -43,7 +43,7 @@ def test_the_purge_deletes_what_ended_and_keeps_what_lives(
     result = app.test_cli_runner().invoke(args=["purge"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "portal_sessions: 1, portal_outbox: 2"
+    assert result.stdout.strip() == "portal_sessions: 1, portal_outbox: 2"
     with app.app_context():
         left = set(db.session.scalars(select(PortalSession.id_hash)))
         outbox = {(row.status, row.next_attempt_at < now - KEEP_ENDED)
