@@ -272,6 +272,11 @@ def compare_and_set(model: type[Any], *conditions: Any, **values: Any) -> bool:
     return changed is not None
 
 
+def rows_affected(result: Any) -> int:
+    """How many rows a plain UPDATE or DELETE changed (0 where the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 

@@ -8,6 +8,7 @@ never holds locks on a hot table for long.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import click
+from flask.cli import with_appcontext
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from common.db import DbSession
+from common.db import DbSession, db, rows_affected, utcnow
 
 log = logging.getLogger("cardcoop.retention")
 
@@ -39,9 +42,12 @@ class Rule:
     def name(self) -> str:
         return str(self.model.__tablename__)
 
+    @property
+    def key(self) -> Any:
+        return self.model.__mapper__.primary_key[0]
+
     def selection(self, cutoff: datetime, limit: int) -> Any:
-        return select(self.model.__mapper__.primary_key[0]).where(self.ended(cutoff)) \
-            .limit(limit)
+        return select(self.key).where(self.ended(cutoff)).limit(limit)
 
 
 class PurgeFailed(RuntimeError):
@@ -84,34 +90,51 @@ def summary(purged: dict[str, int]) -> str:
 
 def _purge(session: DbSession, rule: Rule, cutoff: datetime, batch: int,
            purged: dict[str, int]) -> None:
-    key = rule.model.__mapper__.primary_key[0]
     while True:
         ids: list[Any] = list(session.scalars(rule.selection(cutoff, batch)))
         if ids:
             for foreign_key in rule.dependents:
                 gone = session.execute(delete(foreign_key.class_).where(foreign_key.in_(ids)))
-                purged[foreign_key.class_.__tablename__] += _rowcount(gone)
-            session.execute(delete(rule.model).where(key.in_(ids)))
+                purged[foreign_key.class_.__tablename__] += rows_affected(gone)
+            session.execute(delete(rule.model).where(rule.key.in_(ids)))
         session.commit()
         purged[rule.name] += len(ids)
         if len(ids) < batch:
             return
 
 
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+def ended_rows_command(purge_expired: Callable[[datetime], dict[str, int]],
+                       help: str) -> click.Command:
+    """An app's ``flask purge``: its rules once; the counts, or a failing exit naming the
+    tables the database refused."""
+
+    @click.command("purge", help=help)
+    @with_appcontext
+    def command() -> None:
+        try:
+            purged = purge_expired(utcnow())
+        except PurgeFailed as failed:
+            raise click.ClickException(str(failed)) from None
+        click.echo(summary(purged))
+
+    return command
 
 
-class Every:
-    """A worker's periodic job: due at once, then every ``seconds`` (monotonic clock)."""
+class Schedule:
+    """A worker's purge: due at once, then every ``seconds`` (monotonic clock). A table the
+    database refused is logged by ``purge`` and tried again next time."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, purge_expired: Callable[[datetime], dict[str, int]],
+                 seconds: float) -> None:
+        self.purge_expired = purge_expired
         self.seconds = seconds
         self._next = time.monotonic()
 
-    def due(self) -> bool:
+    def run_if_due(self) -> None:
         now = time.monotonic()
         if now < self._next:
-            return False
+            return
         self._next = now + self.seconds
-        return True
+        with contextlib.suppress(PurgeFailed):
+            self.purge_expired(utcnow())
+        db.session.remove()

@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, event, func, literal, or_, select, true, up
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from common.db import db
+from common.db import db, rows_affected
 from common.security import ClientInfo
 from idp.models import AuditEvent
 
@@ -83,8 +83,8 @@ def purge_retained(now: datetime) -> int:
                                                  AuditEvent.at < now - RETENTION)
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(_set_config("cardcoop.audit_erasure", "member")))
-    result = db.session.execute(delete(AuditEvent).where(AuditEvent.member_id.in_(expired)))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_affected(db.session.execute(
+        delete(AuditEvent).where(AuditEvent.member_id.in_(expired))))
 
 
 def _set_config(name: str, value: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import time
@@ -13,7 +12,7 @@ from flask.cli import with_appcontext
 
 from common.db import db, utcnow
 from common.outbox import DeliveryReport, deliver_due
-from common.retention import Every, PurgeFailed, summary
+from common.retention import Schedule, ended_rows_command
 from idp.models import Outbox
 from idp.network import disclosures, webhooks
 from idp.notifications import build_notifiers
@@ -41,12 +40,9 @@ def worker_command(once: bool) -> None:
     signal.signal(signal.SIGINT, stop)
     log.info("worker started; channels: %s", ", ".join(notifiers) or "none")
     total = DeliveryReport()
-    purging = Every(settings.purge_interval)
+    purging = Schedule(purge_expired, settings.purge_interval)
     while not stopping:
-        if purging.due():
-            with contextlib.suppress(PurgeFailed):  # logged; tried again next time
-                purge_expired(utcnow())
-            db.session.remove()
+        purging.run_if_due()
         report = deliver_due(db.session, Outbox, notifiers,
                              max_attempts=settings.outbox_max_attempts)
         db.session.remove()
@@ -65,16 +61,9 @@ def worker_command(once: bool) -> None:
             time.sleep(settings.worker_poll_interval)
 
 
-@click.command("purge")
-@with_appcontext
-def purge_ended_command() -> None:
-    """Delete the sessions, tickets, tokens and attempts that ended a week ago (the worker does
-    this every hour on its own); idempotent."""
-    try:
-        purged = purge_expired(utcnow())
-    except PurgeFailed as failed:
-        raise click.ClickException(str(failed)) from None
-    click.echo(summary(purged))
+purge_ended_command = ended_rows_command(purge_expired, help=(
+    "Delete the sessions, tickets, tokens and attempts that ended a week ago (the worker does "
+    "this every hour on its own); idempotent."))
 
 
 @click.group("keys")

@@ -4,7 +4,6 @@ Web Push, Novu preferences; and the purge of what has ended), ``purge`` (that on
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import time
@@ -15,10 +14,10 @@ from typing import Any, cast
 import click
 from flask.cli import with_appcontext
 
-from common.db import db, utcnow
+from common.db import db
 from common.notify import Notifier
 from common.outbox import DeliveryReport, deliver_claimed
-from common.retention import Every, PurgeFailed, summary
+from common.retention import Schedule, ended_rows_command
 from portal import reminders, retention
 from portal.delivery import IdpRelay, WebPushChannel
 from portal.models import Outbox
@@ -66,12 +65,9 @@ def worker_command(once: bool) -> None:
     stopping = _stoppable()
     log.info("portal worker started; channels: %s", ", ".join(channels))
     total = DeliveryReport()
-    purging = Every(settings.purge_interval)
+    purging = Schedule(retention.purge_expired, settings.purge_interval)
     while not stopping[0]:
-        if purging.due():
-            with contextlib.suppress(PurgeFailed):  # logged; tried again next time
-                retention.purge_expired(utcnow())
-            db.session.remove()
+        purging.run_if_due()
         report = deliver_claimed(db.session, Outbox, channels,
                              max_attempts=settings.outbox_max_attempts)
         db.session.remove()
@@ -83,15 +79,8 @@ def worker_command(once: bool) -> None:
             time.sleep(settings.worker_poll_interval)
 
 
-@click.command("purge")
-@with_appcontext
-def purge_command() -> None:
-    """Delete the expired sessions and the delivered outbox rows; idempotent."""
-    try:
-        purged = retention.purge_expired(utcnow())
-    except PurgeFailed as failed:
-        raise click.ClickException(str(failed)) from None
-    click.echo(summary(purged))
+purge_command = ended_rows_command(retention.purge_expired, help=(
+    "Delete the expired sessions and the delivered outbox rows; idempotent."))
 
 
 @click.command("reminders")
