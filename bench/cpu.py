@@ -6,7 +6,8 @@ every process of the named programs (all `postgres` processes: the backends serv
 `database`, client backends of other databases are left out: another job on the machine, a
 bulk seeding say, is not the app's cost). Processes born inside the window count whole; one that
 exits inside it loses its last part (rare: the app's database pool and nginx's upstream
-connections stay open).
+connections stay open). ``by_program`` splits a window's cost by program name (granian, nginx,
+postgres, ...): where a request's CPU goes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 
 import psutil
 
-Snapshot = dict[tuple[int, float], float]  # (pid, create_time) -> CPU seconds
+Snapshot = dict[tuple[int, float], tuple[str, float]]  # (pid, create_time) -> (name, CPU s)
 # A client backend's title: "postgres: 15/main: <user> <database> <host>(<port>) <state>"
 BACKEND = re.compile(r"postgres: \S+: \S+ (\S+) \S+\(\d+\)")
 
@@ -49,12 +50,20 @@ def snapshot(roots: Iterable[int], names: Iterable[str] = (), database: str | No
     taken: Snapshot = {}
     for proc in procs:
         try:
-            taken[(proc.pid, proc.create_time())] = _cpu(proc)
+            taken[(proc.pid, proc.create_time())] = (proc.name(), _cpu(proc))
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return taken
 
 
+def by_program(before: Snapshot, after: Snapshot) -> dict[str, float]:
+    """CPU seconds between the two snapshots, by program name."""
+    used: dict[str, float] = {}
+    for key, (name, cpu) in after.items():
+        used[name] = used.get(name, 0.0) + cpu - before.get(key, (name, 0.0))[1]
+    return used
+
+
 def spent(before: Snapshot, after: Snapshot) -> float:
     """CPU seconds between the two snapshots."""
-    return sum(cpu - before.get(key, 0.0) for key, cpu in after.items())
+    return sum(by_program(before, after).values())

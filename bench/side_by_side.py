@@ -137,9 +137,10 @@ class Side:
         result = wrk_run.run(self.url, self.request, conns=conns, seconds=seconds,
                              pool=self.pool, pool_out=out)
         if measured:
-            used = cpu.spent(before, cpu.snapshot(self.cpu_roots, self.cpu_names,
-                                                  self.database))
-            result["cpu_s"] = round(used, 3)
+            used = cpu.by_program(before, cpu.snapshot(self.cpu_roots, self.cpu_names,
+                                                       self.database))
+            result["cpu_s"] = round(sum(used.values()), 3)
+            result["cpu_s_by_program"] = {name: round(s, 3) for name, s in used.items()}
         if out is not None:
             out.replace(self.pool)
         return result
@@ -178,11 +179,22 @@ def summarize(scenario: str, conns: int, runs: list[dict[str, Any]]) -> dict[str
             "p95_ms": max(r["p95_ms"] for r in mine),
             "p99_ms": max(r["p99_ms"] for r in mine),
             "cpu_ms_per_req": 1000 * sum(r["cpu_s"] for r in mine) / ok if ok else math.nan,
+            "cpu_ms_per_req_by_program": per_request(mine, ok),
             "errors": sum(r["http_errors"] + r["socket_errors"] for r in mine),
             "warmup_errors": sum(r["warmup_errors"] for r in mine),
             "pool_ran_dry": any(r["pool_ran_dry"] for r in mine)}
     row["ratio"] = row["ours"]["rps"] / row["peer"]["rps"] if row["peer"]["rps"] else math.nan
     return row
+
+
+def per_request(runs: list[dict[str, Any]], ok: int) -> dict[str, float]:
+    """CPU ms per successful request by program, the busiest first."""
+    total: dict[str, float] = {}
+    for run in runs:
+        for name, seconds in run["cpu_s_by_program"].items():
+            total[name] = total.get(name, 0.0) + seconds
+    return {name: 1000 * s / ok for name, s in sorted(total.items(), key=lambda kv: -kv[1])
+            if ok}
 
 
 # --- card.coop's credentials ------------------------------------------------------------------
@@ -269,12 +281,19 @@ async def prepare_ours(args: argparse.Namespace, env: dict[str, str], base: str,
         print(f"ours: {args.members} members with a card and a {sb.COOP} account…", flush=True)
         sharers = await sb.seed(http, base, env, args.members)
     print("ours: sign-ins…", flush=True)
+    database = env["CARDCOOP_DATABASE_URL"].rsplit("/", 1)[1]
     members = [(s.login.email, s.login.hash_key) for s in sharers]
+    # This process (the client) and its children (the front) and the databases: where a
+    # sign-in's CPU goes, over every sign-in of the call (the untimed ones too).
+    before = cpu.snapshot([os.getpid()], DB_PROGRAMS, database)
     signin, refresh = await signins.sign_ins(
         base, members, concurrency=args.signin_concurrency, warmup=2.0,
         seconds=args.signin_seconds, want_tokens=refresh_tokens_needed(args.levels))
-    return Ours(base, coop, sharers, refresh, signin,
-                database=env["CARDCOOP_DATABASE_URL"].rsplit("/", 1)[1])
+    used = cpu.by_program(before, cpu.snapshot([os.getpid()], DB_PROGRAMS, database))
+    signin["cpu_ms_per_signin_by_program"] = {
+        name: 1000 * seconds / len(refresh) for name, seconds in
+        sorted(used.items(), key=lambda kv: -kv[1]) if refresh}
+    return Ours(base, coop, sharers, refresh, signin, database)
 
 
 # --- the scenarios' sides ---------------------------------------------------------------------
@@ -394,6 +413,12 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
             f"| {fmt(p['rps'])} | {fmt(p['p95_ms'], 1)} | {fmt(r['ratio'], 2)} "
             f"| {fmt(o['cpu_ms_per_req'], 2)} / {fmt(p['cpu_ms_per_req'], 2)} "
             f"| {o['errors']} / {p['errors']}{dry} |")
+    lines.append("\nCPU ms per request of card.coop by program:")
+    for r in rows:
+        split = ", ".join(f"{name} {ms:.2f}"
+                          for name, ms in r["ours"]["cpu_ms_per_req_by_program"].items()
+                          if ms >= 0.005)
+        lines.append(f"- {r['label']}, c={r['c']}: {split}")
     return "\n".join(lines)
 
 
@@ -437,6 +462,9 @@ def report(args: argparse.Namespace, env_info: dict[str, str], rows: list[dict[s
           f"ceiling {ceiling:.1f} hashes/s (m={params['memory_kib']} KiB, t="
           f"{params['time_cost']}, p={params['parallelism']}, {os.cpu_count()} processes); "
           "goal ≥ 80%")
+    split = signin.get("cpu_ms_per_signin_by_program", {})
+    print("CPU ms per sign-in by program (python: the load generator): "
+          + ", ".join(f"{name} {ms:.2f}" for name, ms in split.items() if ms >= 0.005))
     ab.RESULTS.mkdir(parents=True, exist_ok=True)
     out = ab.RESULTS / f"{stamp}-side-by-side.json"
     out.write_text(json.dumps({
