@@ -190,6 +190,8 @@ class HotStatement:
         """``statement``; or ``upsert``, a function of the dialect's ``insert`` that builds an
         ``INSERT ... ON CONFLICT`` (each dialect spells that clause its own way), run once per
         dialect."""
+        if (statement is None) == (upsert is None):
+            raise TypeError("HotStatement takes a statement or an upsert, one of the two")
         self._build = upsert or (lambda _insert: statement)
         self._statements: dict[str, Any] = {}  # per dialect name
         # The row's keys, from the statement: psycopg's cursor.description builds a Column

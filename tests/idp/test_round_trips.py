@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from common.db import autocommit_connection, db, utcnow
 from idp.auth.sessions import token_hash
@@ -239,6 +239,15 @@ def test_a_hot_insert_must_name_the_columns_sqlalchemy_would_default(pg_app: Fla
                                                        expires_at=bindparam("x")))
     with pg_app.app_context(), pytest.raises(ValueError, match=r"created_at.*id"):
         partial.run({"e": "someone@example.org", "x": utcnow()})
+
+
+@pytest.mark.parametrize("arguments", [{}, {"statement": select(1), "upsert": lambda i: i}])
+def test_a_hot_statement_is_built_from_exactly_one_of_its_forms(arguments: dict[str, Any]
+                                                                 ) -> None:
+    from common.db import HotStatement
+
+    with pytest.raises(TypeError, match="one of the two"):
+        HotStatement(**arguments)
 
 
 def test_one_request_checks_out_one_autocommit_connection(app: Flask) -> None:
