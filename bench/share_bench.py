@@ -132,6 +132,11 @@ def idp_server(args: argparse.Namespace, tmp: Path, log: Path, *, existing: str 
         # kept in the instance folder so that the CLI and every worker share its keys.
         env = ab.server_env(f"{base}/{name}", str(tmp / "instance"))
         ab.flask_cli(env, "db", "upgrade")
+        if existing is not None:
+            # Each run has a secret key of its own, and the last run's signing keys are
+            # encrypted with its key: this run makes new ones (the bench owns the database).
+            with psycopg.connect(env["CARDCOOP_DATABASE_URL"], autocommit=True) as conn:
+                conn.execute("DELETE FROM idp_signing_keys")
         if before_start is not None:
             before_start(f"{base}/{name}")
         coop = Coop(COOP, client_secret(env))
