@@ -190,13 +190,12 @@ def summarize(scenario: str, conns: int, runs: list[dict[str, Any]]) -> dict[str
 
 
 def per_request(runs: list[dict[str, Any]], ok: int) -> dict[str, float]:
-    """CPU ms per successful request by program, the busiest first."""
+    """CPU ms per successful request by program, over the runs."""
     total: dict[str, float] = {}
     for run in runs:
         for name, seconds in run["cpu_s_by_program"].items():
             total[name] = total.get(name, 0.0) + seconds
-    return {name: 1000 * s / ok for name, s in sorted(total.items(), key=lambda kv: -kv[1])
-            if ok}
+    return cpu.ms_per(total, ok)
 
 
 # --- card.coop's credentials ------------------------------------------------------------------
@@ -303,9 +302,7 @@ async def prepare_ours(args: argparse.Namespace, env: dict[str, str], base: str,
         # Below the core count while sign-ins queue: they wait on something else (a disk
         # slow to fsync, say), not on the CPU.
         "cores_busy": sum(used.values()) / elapsed,
-        "cpu_ms_per_signin_by_program": {
-            name: 1000 * seconds / len(refresh) for name, seconds in
-            sorted(used.items(), key=lambda kv: -kv[1]) if refresh}}
+        "cpu_ms_per_signin_by_program": cpu.ms_per(used, len(refresh))}
     return Ours(base, coop, sharers, refresh, signin, database)
 
 
@@ -428,10 +425,8 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
             f"| {o['errors']} / {p['errors']}{dry} |")
     lines.append("\nCPU ms per request of card.coop by program:")
     for r in rows:
-        split = ", ".join(f"{name} {ms:.2f}"
-                          for name, ms in r["ours"]["cpu_ms_per_req_by_program"].items()
-                          if ms >= 0.005)
-        lines.append(f"- {r['label']}, c={r['c']}: {split}")
+        lines.append(f"- {r['label']}, c={r['c']}: "
+                     + cpu.describe(r["ours"]["cpu_ms_per_req_by_program"]))
     return "\n".join(lines)
 
 
@@ -478,9 +473,8 @@ def report(args: argparse.Namespace, env_info: dict[str, str], rows: list[dict[s
           f"m={params['memory_kib']} KiB, t="
           f"{params['time_cost']}, p={params['parallelism']}, {os.cpu_count()} processes); "
           "goal ≥ 80%")
-    split = signin["cpu_ms_per_signin_by_program"]
     print("CPU ms per sign-in by program (python: the load generator): "
-          + ", ".join(f"{name} {ms:.2f}" for name, ms in split.items() if ms >= 0.005)
+          + cpu.describe(signin["cpu_ms_per_signin_by_program"])
           + f"; cores busy {signin['cores_busy']:.2f} of {os.cpu_count()}")
     ab.RESULTS.mkdir(parents=True, exist_ok=True)
     out = ab.RESULTS / f"{stamp}-side-by-side.json"

@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from common.db import autocommit_connection, db, utcnow
+from common.db import HotStatement, autocommit_connection, db, utcnow
 from idp.auth.sessions import token_hash
 from idp.oauth import bearer
 from tests.idp.conftest import login, register
@@ -232,7 +232,6 @@ def test_a_hot_insert_must_name_the_columns_sqlalchemy_would_default(pg_app: Fla
     anything is sent, instead of storing a NULL id or timestamp."""
     from sqlalchemy import bindparam, insert
 
-    from common.db import HotStatement
     from idp.models import LoginAttempt
 
     partial = HotStatement(insert(LoginAttempt).values(email=bindparam("e"),
@@ -244,8 +243,6 @@ def test_a_hot_insert_must_name_the_columns_sqlalchemy_would_default(pg_app: Fla
 @pytest.mark.parametrize("arguments", [{}, {"statement": select(1), "upsert": lambda i: i}])
 def test_a_hot_statement_is_built_from_exactly_one_of_its_forms(arguments: dict[str, Any]
                                                                  ) -> None:
-    from common.db import HotStatement
-
     with pytest.raises(TypeError, match="one of the two"):
         HotStatement(**arguments)
 
