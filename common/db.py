@@ -229,9 +229,20 @@ class HotStatement:
         if compiled is None:
             compiled = self._compiled[id(connection.dialect)] = _Compiled(
                 self.statement_for("postgresql"), connection.dialect)
-        driver = connection.connection.driver_connection
-        return driver.execute(compiled.sql, compiled.values(params),  # type: ignore[union-attr]
-                              prepare=True)
+        # One cursor per pooled connection, made at its first hot statement and kept with it
+        # (the pool record's info lives and dies with the driver's connection): psycopg's
+        # Connection.execute builds a new cursor per call, 22 µs of a 93 µs read (issue #10).
+        # A connection serves one request, and so one thread, at a time; each statement's rows
+        # are read before the next one runs on the same cursor.
+        fairy = connection.connection
+        driver = fairy.driver_connection
+        cursor = fairy.info.get(_CURSOR)
+        if cursor is None or cursor.closed or cursor.connection is not driver:
+            cursor = fairy.info[_CURSOR] = driver.cursor()  # type: ignore[union-attr]
+        return cursor.execute(compiled.sql, compiled.values(params), prepare=True)
+
+
+_CURSOR = "cardcoop_hot_cursor"
 
 
 class _Compiled:

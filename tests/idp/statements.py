@@ -1,6 +1,6 @@
-"""Statements sent past SQLAlchemy: ``common.db.HotStatement`` runs its one statement on psycopg's
-connection itself (SQLAlchemy runs statements on cursors), so SQLAlchemy's events do not see it.
-Tests that count or plan every statement watch the driver too."""
+"""Statements sent past SQLAlchemy: ``common.db.HotStatement`` runs its one statement prepared on
+a psycopg cursor of its own (kept with the pooled connection), so SQLAlchemy's events do not see
+it. Tests that count or plan every statement watch the driver too."""
 
 from __future__ import annotations
 
@@ -13,15 +13,18 @@ import psycopg
 
 @contextmanager
 def driver_statements(record: Callable[[str, Any], None]) -> Iterator[None]:
-    """``record(sql, params)`` for every ``psycopg.Connection.execute`` while the block runs."""
-    driver_execute = psycopg.Connection.execute
+    """``record(sql, params)`` for every statement a ``HotStatement`` sends while the block
+    runs: the prepared ones (SQLAlchemy runs its statements on cursors too, unprepared, and its
+    events already see those)."""
+    cursor_execute = psycopg.Cursor.execute
 
-    def watched(conn: Any, query: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
-        record(str(query), params)
-        return driver_execute(conn, query, params, *args, **kwargs)
+    def watched(cursor: Any, query: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("prepare"):
+            record(str(query), params)
+        return cursor_execute(cursor, query, params, *args, **kwargs)
 
-    psycopg.Connection.execute = watched  # type: ignore[method-assign]
+    psycopg.Cursor.execute = watched  # type: ignore[method-assign]
     try:
         yield
     finally:
-        psycopg.Connection.execute = driver_execute  # type: ignore[method-assign]
+        psycopg.Cursor.execute = cursor_execute  # type: ignore[method-assign]

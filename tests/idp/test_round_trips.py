@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import Integer, bindparam, event, select
 
 from common.db import HotStatement, autocommit_connection, db, utcnow
 from idp.auth.sessions import token_hash
@@ -258,3 +260,37 @@ def test_one_request_checks_out_one_autocommit_connection(app: Flask) -> None:
     assert first.closed
     with app.app_context(), autocommit_connection() as third:  # a new context: its own
         assert third is not first
+
+
+_QUOTIENT = HotStatement(select((bindparam("n", type_=Integer) / bindparam("d", type_=Integer))
+                                .label("q")))
+
+
+def test_a_connection_keeps_one_cursor_for_its_hot_statements(pg_app: Flask) -> None:
+    """HotStatement runs on one psycopg cursor per pooled connection instead of a new one per
+    statement (issue #10). The cursor outlives a refused statement, and a connection the pool
+    replaced gets a cursor of its own."""
+    cursors: list[psycopg.Cursor[Any]] = []
+    cursor_execute = psycopg.Cursor.execute
+
+    def watched(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("prepare"):  # SQLAlchemy's own statements run unprepared, a cursor each
+            cursors.append(cursor)
+        return cursor_execute(cursor, *args, **kwargs)
+
+    with pg_app.app_context():
+        with patch.object(psycopg.Cursor, "execute", watched):
+            assert _QUOTIENT.first({"n": 6, "d": 3}) == {"q": 2}
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                _QUOTIENT.first({"n": 1, "d": 0})
+            assert _QUOTIENT.first({"n": 9, "d": 3}) == {"q": 3}
+        assert len(cursors) == 3 and cursors[0] is cursors[1] is cursors[2]
+        with autocommit_connection() as connection:
+            replaced = connection.connection.driver_connection
+            connection.invalidate()  # as after a dropped connection: the pool opens a new one
+    with pg_app.app_context():
+        with patch.object(psycopg.Cursor, "execute", watched):
+            assert _QUOTIENT.first({"n": 8, "d": 2}) == {"q": 4}
+        with autocommit_connection() as connection:
+            assert connection.connection.driver_connection is not replaced
+    assert cursors[-1] is not cursors[0] and cursors[-1].connection is not replaced
