@@ -237,7 +237,7 @@ class HotStatement:
         fairy = connection.connection
         driver = fairy.driver_connection
         cursor = fairy.info.get(_CURSOR)
-        if cursor is None or cursor.closed or cursor.connection is not driver:
+        if cursor is None or cursor.connection is not driver:
             cursor = fairy.info[_CURSOR] = driver.cursor()  # type: ignore[union-attr]
         return cursor.execute(compiled.sql, compiled.values(params), prepare=True)
 

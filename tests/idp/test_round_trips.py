@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
-from unittest.mock import patch
 
 import psycopg
 import pytest
@@ -36,7 +35,7 @@ from tests.idp.oauth_flow import (
     pkce,
     ticket_for,
 )
-from tests.idp.statements import driver_statements
+from tests.idp.statements import driver_statements, prepared_statements
 
 
 @contextmanager
@@ -271,15 +270,12 @@ def test_a_connection_keeps_one_cursor_for_its_hot_statements(pg_app: Flask) -> 
     statement (issue #10). The cursor outlives a refused statement, and a connection the pool
     replaced gets a cursor of its own."""
     cursors: list[psycopg.Cursor[Any]] = []
-    cursor_execute = psycopg.Cursor.execute
 
-    def watched(cursor: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("prepare"):  # SQLAlchemy's own statements run unprepared, a cursor each
-            cursors.append(cursor)
-        return cursor_execute(cursor, *args, **kwargs)
+    def watched(cursor: Any, _sql: str, _params: Any) -> None:
+        cursors.append(cursor)
 
     with pg_app.app_context():
-        with patch.object(psycopg.Cursor, "execute", watched):
+        with prepared_statements(watched):
             assert _QUOTIENT.first({"n": 6, "d": 3}) == {"q": 2}
             with pytest.raises(psycopg.errors.DivisionByZero):
                 _QUOTIENT.first({"n": 1, "d": 0})
@@ -289,7 +285,7 @@ def test_a_connection_keeps_one_cursor_for_its_hot_statements(pg_app: Flask) -> 
             replaced = connection.connection.driver_connection
             connection.invalidate()  # as after a dropped connection: the pool opens a new one
     with pg_app.app_context():
-        with patch.object(psycopg.Cursor, "execute", watched):
+        with prepared_statements(watched):
             assert _QUOTIENT.first({"n": 8, "d": 2}) == {"q": 4}
         with autocommit_connection() as connection:
             assert connection.connection.driver_connection is not replaced
