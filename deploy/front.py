@@ -8,19 +8,26 @@ Why two servers (measured in issue #10's note):
   send their bodies slowly hold every thread (the slow-client attack of issue #8). nginx in front
   reads each request whole (``proxy_request_buffering``, with body and header timeouts) before
   the app sees it, holds ten thousand idle keep-alive connections in a few megabytes, and spreads
-  requests over the app's workers through a pool of upstream connections on a Unix socket.
+  requests over the app's workers through a pool of upstream connections.
+- Each worker is its own granian process on its own Unix socket, and nginx sends a request to
+  the one with the fewest in flight (``least_conn``). Workers sharing one socket took nginx's
+  kept-alive connections as the kernel handed them out: at eight connections one did 2.3 times
+  the other's work while that one idled, and sign-ins reached 55 % of the Argon2id ceiling
+  instead of 67 % (the mean of three bench runs each).
 
-``Front`` starts both as child processes with one log file (the app's own access lines, nginx's
-errors); ``make run``, the tests' live servers and the benchmarks use it. Without nginx on the
-machine (``make run`` on a bare laptop) granian listens alone and a warning says what is lost.
-Production runs the same two commands under a supervisor: ``python -m deploy.front --print-nginx``
-prints the nginx configuration (docs/operations.md).
+``Front`` starts nginx and a granian per worker as child processes with one log file (the app's
+own access lines, nginx's errors); ``make run``, the tests' live servers and the benchmarks use
+it. Without nginx on the machine (``make run`` on a bare laptop) granian listens alone and a
+warning says what is lost.
+Production runs the same commands under a supervisor: ``python -m deploy.front --print-nginx``
+prints the nginx configuration for the workers' sockets (docs/operations.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import pwd
 import resource
@@ -50,7 +57,7 @@ class FrontConfig:
     app: str = "idp"  # wsgi:create_<app>
     port: int = 8000
     host: str = "127.0.0.1"
-    workers: int = 2  # granian processes
+    workers: int = 2  # granian processes, one worker and one socket each
     threads: int = 4  # WSGI threads per process: they overlap the waits on PostgreSQL
     max_body_bytes: int = 1024 * 1024
     nginx_workers: int = 1
@@ -60,8 +67,14 @@ class FrontConfig:
     target: str | None = None  # a WSGI target other than wsgi:create_<app> (the demo site)
 
 
-def nginx_config(cfg: FrontConfig, *, upstream: str, run_dir: Path) -> str:
-    """The configuration from ``deploy/nginx.conf.template`` for this front."""
+def worker_sockets(directory: Path, name: str, workers: int) -> list[Path]:
+    """Where each of an app's granian processes listens: one socket per worker."""
+    return [directory / f"{name}-{n}.sock" for n in range(workers)]
+
+
+def nginx_config(cfg: FrontConfig, *, sockets: list[Path], run_dir: Path) -> str:
+    """The configuration from ``deploy/nginx.conf.template`` for this front, whose workers
+    listen on ``sockets``."""
     user = ""
     if os.geteuid() == 0:  # nginx's workers would drop to nobody and not reach the socket
         user = f"user {pwd.getpwuid(os.geteuid()).pw_name};"
@@ -74,7 +87,8 @@ def nginx_config(cfg: FrontConfig, *, upstream: str, run_dir: Path) -> str:
     return Template(NGINX_TEMPLATE.read_text()).substitute(
         user=user, nginx_workers=cfg.nginx_workers,
         max_connections=min(cfg.max_connections, nofile - 256),
-        nofile=nofile, run_dir=run_dir, upstream=upstream,
+        nofile=nofile, run_dir=run_dir,
+        servers="\n        ".join(f"server unix:{path};" for path in sockets),
         listen=f"{cfg.host}:{cfg.port}", keepalive_timeout=cfg.keepalive_timeout,
         max_body=cfg.max_body_bytes + BODY_SLACK)
 
@@ -114,15 +128,17 @@ class Front:
         with contextlib.ExitStack() as opened:
             log = opened.enter_context(self.log_path.open("ab")) if self.log_path else None
             if self.behind_nginx:
-                socket_path = self.run_dir / "app.sock"
+                sockets = worker_sockets(self.run_dir, "app", self.cfg.workers)
                 # The app sees nginx's X-Forwarded-For (set from the peer address, never passed
                 # through from the client): one trusted hop.
                 env.setdefault("CARDCOOP_TRUSTED_PROXIES", "1")
-                self._spawn(granian_argv(self.cfg, bind=["--uds", str(socket_path)]), env, log)
+                one_worker = dataclasses.replace(self.cfg, workers=1)
+                for path in sockets:
+                    self._spawn(granian_argv(one_worker, bind=["--uds", str(path)]), env, log)
                 conf = self.run_dir / "nginx.conf"
-                conf.write_text(nginx_config(self.cfg, upstream=f"unix:{socket_path}",
-                                             run_dir=self.run_dir))
-                self._wait_for(socket_path)
+                conf.write_text(nginx_config(self.cfg, sockets=sockets, run_dir=self.run_dir))
+                for path in sockets:
+                    self._wait_for(path)
                 self._nginx = self._spawn(["nginx", "-e", "stderr", "-p", str(self.run_dir),
                                            "-c", str(conf), "-g", "daemon off;"], env, log)
             else:
@@ -218,11 +234,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--print-nginx", action="store_true",
-                        help="print the nginx configuration for an app on /run/cardcoop/APP.sock")
+                        help="print the nginx configuration for an app whose workers listen on "
+                             "/run/cardcoop/APP-0.sock, APP-1.sock, ...")
     args = parser.parse_args()
     cfg = FrontConfig(app=args.app, port=args.port, workers=args.workers, threads=args.threads)
     if args.print_nginx:
-        print(nginx_config(cfg, upstream=f"unix:/run/cardcoop/{args.app}.sock",
+        sockets = worker_sockets(Path("/run/cardcoop"), args.app, cfg.workers)
+        print(nginx_config(cfg, sockets=sockets,
                            run_dir=Path(f"/var/lib/cardcoop/nginx-{args.app}")))
         return 0
     front = Front(cfg, dict(os.environ), Path(tempfile.gettempdir()) / f"cardcoop-{args.app}.log")

@@ -47,6 +47,7 @@ class Server:
 
     url: str
     log_path: Path
+    pids: list[int]  # the front's processes (nginx, each granian); their workers are children
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -74,4 +75,4 @@ def production_server(settings: dict[str, Any], log_dir: Path, *, workers: int =
     cfg = FrontConfig(app=app, port=port or free_port(), workers=workers, use_nginx=True)
     log_path = log_dir / f"{app}-{cfg.port}.log"
     with Front(cfg, env, log_path) as front:
-        yield Server(front.url, log_path)
+        yield Server(front.url, log_path, front.pids())
