@@ -174,8 +174,9 @@ def init_autocommit(app: Flask) -> None:
 
 class HotStatement:
     """One statement on the hottest paths (a cooperative's token on every protected read, the
-    ticket exchange, a refresh rotation, a sign-in's single-statement steps), run on an
-    autocommit connection: it is its own transaction, so it must be atomic by itself.
+    ticket exchange, a refresh rotation, a sign-in's single-statement steps, the member's card
+    read), run on an autocommit connection: it is its own transaction, so it must be atomic by
+    itself.
 
     On PostgreSQL it is compiled once and run prepared on the pool's own psycopg connection,
     past SQLAlchemy's execute and result machinery (measured in issue #10: 305 µs of CPU per
@@ -215,6 +216,15 @@ class HotStatement:
                 return dict(row) if row is not None else None
             found = self._run(connection, params).fetchone()
             return dict(zip(self.keys, found, strict=True)) if found is not None else None
+
+    def all(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row, each as a dict (a SELECT)."""
+        with autocommit_connection() as connection:
+            if connection.dialect.name != "postgresql":
+                rows = connection.execute(self.statement_for(connection.dialect.name), params)
+                return [dict(row) for row in rows.mappings()]
+            return [dict(zip(self.keys, row, strict=True))
+                    for row in self._run(connection, params).fetchall()]
 
     def run(self, params: dict[str, Any]) -> None:
         """A write whose rows nobody reads."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cardcoop.protocol.errors import ProtocolError
 from cardcoop.protocol.k1 import K1PublicKey
-from common.db import db, utcnow
+from common.db import HotStatement, db, utcnow
 from common.errors import Conflict, InvalidRequest, NotFound
 from common.security import ClientInfo
 from idp import audit
@@ -28,6 +28,28 @@ def get_card(member_id: uuid.UUID) -> Card:
     if card is None:
         raise NotFound("No card has been issued yet.", code="card_not_found")
     return card
+
+
+# The member's read of the card (GET /card, a fifth of the specification's mixed load): the
+# card and its accounts in one statement, one row per account (a card without accounts: one
+# row, the account's columns NULL), past the ORM (issue #10: the card and its lazily loaded
+# accounts took 1.3 ms of CPU through the ORM, this 0.2 ms). It runs outside the request's
+# session, which holds no writes here.
+_CARD_AND_ACCOUNTS = HotStatement(
+    select(Card.id, Card.number, Card.encrypted_personal_data, Card.wrapped_card_key, Card.meta,
+           Card.revision, CoopAccount.coopname, CoopAccount.username, CoopAccount.public_key,
+           CoopAccount.encrypted_account, CoopAccount.created_at.label("account_created_at"))
+    .outerjoin(CoopAccount, CoopAccount.card_id == Card.id)
+    .where(Card.member_id == bindparam("member"))
+    .order_by(CoopAccount.created_at, CoopAccount.id))
+
+
+def read_card(member_id: uuid.UUID) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The card's columns and its accounts' (oldest first), for the member's own read."""
+    rows = _CARD_AND_ACCOUNTS.all({"member": member_id})
+    if not rows:
+        raise NotFound("No card has been issued yet.", code="card_not_found")
+    return rows[0], [row for row in rows if row["coopname"] is not None]
 
 
 def _meta(meta: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ Bearer token."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from common.security import client_info
 from idp.access.service import memberships
 from idp.auth.bearer import MEMBER_API_SCOPE, current_session
 from idp.card import service
-from idp.card.models import Card, CoopAccount
+from idp.card.models import CoopAccount
 from idp.card.schemas import (
     AccountIn,
     AccountOut,
@@ -48,12 +49,19 @@ def account_out(account: CoopAccount) -> AccountOut:
                       created_at=account.created_at)
 
 
-def card_out(card: Card) -> CardOut:
-    return CardOut(card_id=card.id, card_number=card.number,
-                   encrypted_personal_data=card.encrypted_personal_data,
-                   wrapped_card_key=card.wrapped_card_key,
-                   meta=CardMeta.model_validate(card.meta, strict=False), revision=card.revision,
-                   accounts=[account_out(a) for a in card.accounts])
+def card_out(card: dict[str, Any], accounts: list[dict[str, Any]]) -> CardOut:
+    """From ``service.read_card``'s rows."""
+    return CardOut(card_id=card["id"], card_number=card["number"],
+                   encrypted_personal_data=card["encrypted_personal_data"],
+                   wrapped_card_key=card["wrapped_card_key"],
+                   meta=CardMeta.model_validate(card["meta"], strict=False),
+                   revision=card["revision"],
+                   accounts=[AccountOut(coopname=a["coopname"], username=a["username"],
+                                        public_key=a["public_key"],
+                                        encrypted_account=a["encrypted_account"],
+                                        # psycopg's offset is the server's TimeZone
+                                        created_at=a["account_created_at"].astimezone(UTC))
+                             for a in accounts])
 
 
 def make_blueprint() -> Blueprint:
@@ -83,7 +91,7 @@ def make_blueprint() -> Blueprint:
               responses={200: CardOut}, errors=(404, 429), reads_only=True)
     def read() -> CardOut:
         claims, _ = current_session()
-        return card_out(service.get_card(claims.member_id))
+        return card_out(*service.read_card(claims.member_id))
 
     @bp.put("/card")
     @endpoint(summary="Replace the personal data (optimistic concurrency on revision)", tags=TAG,

@@ -133,6 +133,22 @@ def account_body(card_key, coopname="voskhod", key=None):
             "encrypted_account": crypto.encrypt_account(card_key, account)}
 
 
+def test_the_card_read_gives_every_account_as_the_accounts_list_does(client, carded):
+    """GET /card reads the card and its accounts in one statement past the ORM (issue #10):
+    the same accounts, fields and order as GET /card/accounts, which reads them the ORM way."""
+    assert client.get("/card", headers=bearer(carded)).json["accounts"] == []
+    for coopname in ("voskhod", "zelenyisad"):
+        added = client.post("/card/add-account", json=account_body(carded.card_key, coopname),
+                            headers=bearer(carded))
+        assert added.status_code == 201, added.json
+    card = client.get("/card", headers=bearer(carded)).json
+    listed = client.get("/card/accounts", headers=bearer(carded)).json["accounts"]
+    assert [a["coopname"] for a in card["accounts"]] == ["voskhod", "zelenyisad"]
+    assert card["accounts"] == listed
+    assert all(a["created_at"].endswith(("Z", "+00:00")) for a in card["accounts"])
+    assert card["revision"] == 1 and card["meta"] == {"version": 1, "schema": SCHEMA}
+
+
 def test_add_and_list_accounts(app, client, carded):
     body = account_body(carded.card_key)
     added = client.post("/card/add-account", json=body, headers=bearer(carded))

@@ -169,7 +169,7 @@ def test_a_ticket_exchange_is_three_statements(pg_app: Flask, client: FlaskClien
 
 
 @pytest.mark.parametrize(("path", "budget"), [
-    ("/card", 3),  # the session, the card, its accounts: no BEGIN, no ROLLBACK
+    ("/card", 2),  # the session, the card with its accounts: no BEGIN, no ROLLBACK
     ("/card/accounts", 3),
     ("/auth/sessions", 2),
     ("/access/list", 3),  # the session, the member, the grants
