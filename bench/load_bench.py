@@ -37,9 +37,9 @@ import psutil
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import auth_bench as ab
+from bench import cpu, signins, wrk_run
 from bench import share_bench as sb
-from bench import signins, wrk_run
-from bench.side_by_side import coop_tokens, form, refresh_members
+from bench.side_by_side import DB_PROGRAMS, coop_tokens, form, refresh_members
 from cardcoop.coop import new_pkce
 from deploy.front import FrontConfig
 
@@ -100,6 +100,7 @@ class Load:
     refresh: Path  # refresh tokens (rotated, written back by each step)
     members: Path  # "access token<TAB>share body", rewritten before each step
     verifier: str  # every share's PKCE verifier
+    database: str  # its PostgreSQL backends count in a step's CPU, other databases' do not
 
 
 async def prepare(base: str, env: dict[str, str], coop: sb.Coop, members: int, tmp: Path
@@ -126,7 +127,8 @@ async def prepare(base: str, env: dict[str, str], coop: sb.Coop, members: int, t
     _, refresh = await signins.sign_ins(base, logins, concurrency=16, warmup=0, seconds=0,
                                         want_tokens=members)
     return Load(base, coop, sharing, wrk_run.write_pool(tmp / "readers", reader_lines),
-                wrk_run.write_pool(tmp / "refresh", refresh), tmp / "members", verifier)
+                wrk_run.write_pool(tmp / "refresh", refresh), tmp / "members", verifier,
+                env["CARDCOOP_DATABASE_URL"].rsplit("/", 1)[1])
 
 
 async def fresh_members(load: Load) -> None:
@@ -197,6 +199,10 @@ def step(load: Load, port: int, rate: int, args: argparse.Namespace) -> dict[str
     counted: list[int] = []
     # Halfway through, every connection has been open for a while: count them then.
     counter = threading.Timer(args.step_seconds / 2, lambda: counted.append(open_connections(port)))
+    # This process (the sign-ins), its children (the front; wrk too, but it exits before the
+    # second snapshot) and the databases: where a step's CPU goes (issue #10: a request of the
+    # mix costs the app several times a userinfo).
+    before = cpu.snapshot([os.getpid()], DB_PROGRAMS, load.database)
     sign_ins.start()
     counter.start()
     try:
@@ -209,10 +215,13 @@ def step(load: Load, port: int, rate: int, args: argparse.Namespace) -> dict[str
         counter.cancel()
         sign_ins.stopping.set()
         sign_ins.join(timeout=60)
+    used = cpu.by_program(before, cpu.snapshot([os.getpid()], DB_PROGRAMS, load.database))
     done = sorted(sign_ins.latencies)
     result |= {"target_rps": rate, "open_connections": counted[0] if counted else None,
                "signins": {"ok": len(done), "errors": sign_ins.errors,
                            "p95_ms": done[int(len(done) * 0.95)] if done else None}}
+    result |= {"cpu_ms_per_request": cpu.ms_per(used, result["ok"]),
+               "cores_busy": sum(used.values()) / result["seconds"] if result["seconds"] else 0}
     result["errors"] = result["http_errors"] + result["socket_errors"] + sign_ins.errors
     result["passed"] = result["p95_ms"] < GOAL_P95_MS and result["errors"] == 0
     return result
@@ -274,6 +283,11 @@ def main() -> int:
           "missing ticket or refresh token makes that request a userinfo); sign-ins "
           f"{args.signins_per_second:g}/s beside it (aiohttp). Latencies: wrk, whole step.\n")
     print(markdown_table(steps))
+    print("\nCPU ms per request by program (python: the sign-ins beside the load, whose CPU the "
+          "app's includes; wrk is not counted: it exits with the step):")
+    for s in steps:
+        print(f"- {s['target_rps']:,} req/s: {cpu.describe(s['cpu_ms_per_request'])}; "
+              f"cores busy {s['cores_busy']:.2f} of {os.cpu_count()}")
     print(f"\nHighest rate with p95 < {GOAL_P95_MS:g} ms and no errors: "
           + (f"{max(passing):,} req/s" if passing else "none of the steps"))
     ab.RESULTS.mkdir(parents=True, exist_ok=True)
