@@ -116,9 +116,8 @@ async def prepare(base: str, env: dict[str, str], coop: sb.Coop, members: int, t
     verifier, challenge = new_pkce()
     for s in sharing:
         s.verifier, s.body = verifier, s.body | {"code_challenge": challenge}
-    # A first consent each, untimed: two concurrent first consents of one member race to
-    # create the grant row, and idp answers one of them 500 (a bug for the lead: a duplicate
-    # key); later consents update the row.
+    # A first consent each, untimed, so that every timed consent updates an existing grant
+    # (concurrent first consents are safe: tests/idp/test_races.py).
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as http:
         await refresh_members(http, base, sharing)
         await asyncio.gather(*(sb.share(http, base, s) for s in sharing))
