@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from common.bodies import CompleteBodies
-from common.db import ENGINE_OPTIONS, db, init_autocommit
+from common.db import db, engine_options, init_autocommit
 from common.errors import register_error_handlers
 from common.inputs import init_input_checks
 from common.logs import configure_logging, init_request_log
@@ -43,7 +43,7 @@ def init_config(app: Flask, settings: Settings, *, public_url: str, cookie_name:
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
-        SQLALCHEMY_ENGINE_OPTIONS=ENGINE_OPTIONS,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.sqlalchemy_url),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         PUBLIC_URL=public_url,
         SESSION_COOKIE_NAME=cookie_name,

@@ -91,6 +91,16 @@ PING_AFTER_IDLE_SECONDS = 10.0
 ENGINE_OPTIONS: dict[str, Any] = {"pool_recycle": 1800, "pool_pre_ping": False}
 
 
+def engine_options(url: str) -> dict[str, Any]:
+    """``ENGINE_OPTIONS`` for the database at ``url``. PostgreSQL sessions run in UTC: psycopg
+    hands a timestamptz back in the session's TimeZone, and HotStatement's rows skip
+    ``UtcDateTime``'s conversion, so they are UTC only if the session is, whatever the server's
+    default."""
+    if url.startswith("postgresql"):
+        return ENGINE_OPTIONS | {"connect_args": {"options": "-c TimeZone=UTC"}}
+    return ENGINE_OPTIONS
+
+
 @event.listens_for(Engine, "checkin")
 def _note_rest(_dbapi_connection: Any, record: Any) -> None:
     record.info["checked_in_at"] = time.monotonic()
@@ -209,22 +219,23 @@ class HotStatement:
 
     def first(self, params: dict[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict, or None (a SELECT, or a write with RETURNING)."""
-        with autocommit_connection() as connection:
-            if connection.dialect.name != "postgresql":
-                row = connection.execute(self.statement_for(connection.dialect.name),
-                                         params).mappings().first()
-                return dict(row) if row is not None else None
-            found = self._run(connection, params).fetchone()
-            return dict(zip(self.keys, found, strict=True)) if found is not None else None
+        rows = self._fetch(params, only_first=True)
+        return rows[0] if rows else None
 
     def all(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row, each as a dict (a SELECT)."""
+        return self._fetch(params, only_first=False)
+
+    def _fetch(self, params: dict[str, Any], *, only_first: bool) -> list[dict[str, Any]]:
         with autocommit_connection() as connection:
             if connection.dialect.name != "postgresql":
-                rows = connection.execute(self.statement_for(connection.dialect.name), params)
-                return [dict(row) for row in rows.mappings()]
-            return [dict(zip(self.keys, row, strict=True))
-                    for row in self._run(connection, params).fetchall()]
+                result = connection.execute(self.statement_for(connection.dialect.name),
+                                            params).mappings()
+                return [dict(row) for row in ([result.first()] if only_first else result)
+                        if row is not None]
+            cursor = self._run(connection, params)
+            rows = [cursor.fetchone()] if only_first else cursor.fetchall()
+            return [dict(zip(self.keys, row, strict=True)) for row in rows if row is not None]
 
     def run(self, params: dict[str, Any]) -> None:
         """A write whose rows nobody reads."""

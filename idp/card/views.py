@@ -4,7 +4,6 @@ Bearer token."""
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,11 +55,7 @@ def card_out(card: dict[str, Any], accounts: list[dict[str, Any]]) -> CardOut:
                    wrapped_card_key=card["wrapped_card_key"],
                    meta=CardMeta.model_validate(card["meta"], strict=False),
                    revision=card["revision"],
-                   accounts=[AccountOut(coopname=a["coopname"], username=a["username"],
-                                        public_key=a["public_key"],
-                                        encrypted_account=a["encrypted_account"],
-                                        # psycopg's offset is the server's TimeZone
-                                        created_at=a["account_created_at"].astimezone(UTC))
+                   accounts=[AccountOut(**{name: a[name] for name in AccountOut.model_fields})
                              for a in accounts])
 
 

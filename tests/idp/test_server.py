@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 import requests
 from flask import Flask
 
+from bench import cpu
 from common.logs import OneLineFormatter
 from tests.live import Server, production_server
 
@@ -69,38 +69,25 @@ def test_every_worker_takes_its_share_of_the_requests(server: Server) -> None:
     """Eight clients on kept-alive connections keep both workers busy, not one (issue #10): with
     the workers on one shared socket, nginx's upstream connections went to them as the kernel
     handed them out, and one could do twice the other's work."""
-    workers = _app_processes(server)
-    before = {proc.pid: _cpu_seconds(proc) for proc in workers}
+    url = server.url + "/.well-known/openid-configuration"
+    before = cpu.snapshot(server.pids)
 
     def client(_: int) -> int:
         answered, stop = 0, time.monotonic() + 2.0
         with requests.Session() as session:
             while time.monotonic() < stop:
-                url = server.url + "/.well-known/openid-configuration"
                 answered += session.get(url, timeout=10).status_code == 200
         return answered
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         answered = sum(pool.map(client, range(8)))
-    used = sorted(_cpu_seconds(proc) - before[proc.pid] for proc in workers)
+    # CPU seconds per process of the front but nginx's: granian's, each with its worker.
+    used = sorted(seconds - before.get(key, (name, 0.0))[1]
+                  for key, (name, seconds) in cpu.snapshot(server.pids).items()
+                  if name != "nginx")
     busiest, next_busiest = used[-1], used[-2]
     assert answered > 200 and busiest > 0.2, (answered, used)
     assert next_busiest >= 0.6 * busiest, used
-
-
-def _app_processes(server: Server) -> list[psutil.Process]:
-    """The Python processes of the front: granian's, each with its worker below it."""
-    found = []
-    for pid in server.pids:
-        root = psutil.Process(pid)
-        found += [proc for proc in (root, *root.children(recursive=True))
-                  if "nginx" not in proc.name()]
-    return found
-
-
-def _cpu_seconds(proc: psutil.Process) -> float:
-    times = proc.cpu_times()
-    return float(times.user + times.system)
 
 
 def test_a_stalled_body_never_reaches_the_app(server: Server) -> None:
